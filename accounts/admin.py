@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import PATIENTS, User
+
+
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username", "email"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationAdminForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Preferences", {"fields": ("timezone",)}),
+    )
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role_names",
+        "is_staff",
+        "is_active",
+    )
+    list_filter = ("groups", "is_staff", "is_superuser", "is_active")
+    actions = ["make_doctor", "make_patient"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Groups")
+    def role_names(self, user: User) -> str:
+        return ", ".join(sorted(group.name for group in user.groups.all())) or "—"
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # A user added here joins Patients like everyone else.
+            obj.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
+
+    @admin.action(description="Make doctor (join Doctors, leave Patients)")
+    def make_doctor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = services.set_role(users=list(queryset), role="doctor")
+        self.message_user(request, f"{count} user(s) are now doctors.", messages.SUCCESS)
+
+    @admin.action(description="Make patient (join Patients, leave Doctors)")
+    def make_patient(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = services.set_role(users=list(queryset), role="patient")
+        self.message_user(request, f"{count} user(s) are now patients.", messages.SUCCESS)

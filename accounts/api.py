@@ -1,0 +1,109 @@
+"""The token API under /api/auth/ (the original backend's routes and shapes)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services, throttling
+from accounts.serializers import (
+    AuthResultSerializer,
+    LoginSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
+from config.api import BAD_REQUEST, UNAUTHORIZED, ErrorSerializer, error
+
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; see Retry-After.")
+
+
+def _throttled(seconds: int) -> Response:
+    return error(
+        throttling.too_many_message(seconds),
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _auth_result(user, http_status: int) -> Response:
+    token = services.issue_token(user=user)
+    return Response(
+        AuthResultSerializer({"token": token.key, "user": user}).data, status=http_status
+    )
+
+
+@extend_schema(
+    request=RegisterSerializer,
+    responses={
+        201: AuthResultSerializer,
+        400: BAD_REQUEST,
+        429: THROTTLED,
+    },
+    auth=[],
+    summary="Create an account (joins Patients) and get its token",
+)
+@api_view(["POST"])
+@authentication_classes([])  # a stale token header must not stop anyone signing in
+@permission_classes([AllowAny])
+def register(request: Request) -> Response:
+    limiter = throttling.registrations()
+    address = throttling.client_address(request)
+    if (wait := limiter.retry_after(address)) is not None:
+        return _throttled(wait)
+    serializer = RegisterSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    limiter.record(address)
+    user = services.register_user(**serializer.validated_data)
+    return _auth_result(user, status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=LoginSerializer,
+    responses={200: AuthResultSerializer, 400: BAD_REQUEST, 429: THROTTLED},
+    auth=[],
+    summary="Sign in and get the account's token",
+)
+@api_view(["POST"])
+@authentication_classes([])  # a stale token header must not stop anyone signing in
+@permission_classes([AllowAny])
+def login(request: Request) -> Response:
+    serializer = LoginSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    username = serializer.validated_data["username"]
+    limiter = throttling.login_failures()
+    key = username.lower()
+    if (wait := limiter.retry_after(key)) is not None:
+        return _throttled(wait)
+    user = authenticate(
+        request._request, username=username, password=serializer.validated_data["password"]
+    )
+    if user is None:
+        limiter.record(key)
+        return error("Invalid credentials", status.HTTP_400_BAD_REQUEST)
+    limiter.reset(key)
+    return _auth_result(user, status.HTTP_200_OK)
+
+
+@extend_schema(
+    request=None,
+    responses={
+        204: OpenApiResponse(description="Signed out; the token is deleted."),
+        401: UNAUTHORIZED,
+    },
+    summary="Sign out: delete the token",
+)
+@api_view(["POST"])
+def logout(request: Request) -> Response:
+    services.revoke_token(user=request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(responses={200: UserSerializer, 401: UNAUTHORIZED}, summary="The signed-in user")
+@api_view(["GET"])
+def profile(request: Request) -> Response:
+    return Response(UserSerializer(request.user).data)

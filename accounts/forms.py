@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.http import HttpRequest
+
+from accounts import throttling
+from accounts.models import User, available_timezones, email_taken
+
+
+class RegisterForm(UserCreationForm):
+    email = forms.EmailField(required=True, max_length=254)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "email"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if email_taken(email):
+            raise forms.ValidationError("A user with that email address already exists.")
+        return email
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username after too many failed attempts."""
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.throttled_for: int | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        limiter = throttling.login_failures()
+        key = username.lower()
+        if username and (wait := limiter.retry_after(key)) is not None:
+            self.throttled_for = wait
+            raise forms.ValidationError(throttling.too_many_message(wait), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if username:
+                limiter.record(key)
+            raise
+        limiter.reset(key)
+        return cleaned
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    site = settings.TIME_ZONE
+    return [("", f"Site default ({site})")] + [
+        (name, name.replace("_", " ")) for name in sorted(available_timezones())
+    ]
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=timezone_choices, required=False, label="Time zone")
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "timezone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if email_taken(email, exclude_pk=self.instance.pk):
+            raise forms.ValidationError("A user with that email address already exists.")
+        return email

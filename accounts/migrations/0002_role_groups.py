@@ -1,0 +1,19 @@
+from django.db import migrations
+
+ROLE_GROUPS = ["Patients", "Doctors"]
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLE_GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
+
+    # Reversing keeps the groups: they may hold memberships an admin made.
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import zoneinfo
+from functools import cached_property
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models.functions import Lower
+
+PATIENTS = "Patients"
+DOCTORS = "Doctors"
+
+
+def validate_timezone(value: str) -> None:
+    if value and value not in available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone.")
+
+
+def available_timezones() -> set[str]:
+    return zoneinfo.available_timezones()
+
+
+class UserManager(DjangoUserManager):
+    """Every user made through the manager — the web form, the API, `createsuperuser` — joins
+    Patients. Admins turn a user into a doctor in the admin."""
+
+    def _create_user(self, username: str, email: str | None, password: str | None, **extra: Any):
+        with transaction.atomic(using=self._db):
+            user = super()._create_user(username, email, password, **extra)
+            user.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
+        return user
+
+    async def _acreate_user(self, username: str, email: str | None, password: str | None, **extra):
+        return await sync_to_async(self._create_user)(username, email, password, **extra)
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address")
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_timezone],
+        help_text="Times are shown in this zone. Empty: the site's time zone.",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "user"
+        verbose_name_plural = "users"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with that email address already exists.",
+            ),
+        ]
+
+    @cached_property
+    def group_names(self) -> frozenset[str]:
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    @property
+    def is_doctor(self) -> bool:
+        return DOCTORS in self.group_names
+
+    @property
+    def is_patient(self) -> bool:
+        return PATIENTS in self.group_names
+
+    @property
+    def role(self) -> str:
+        """What the header shows: "Doctor", "Patient" (or "No role" for a user in neither group)."""
+        if self.is_doctor:
+            return "Doctor"
+        if self.is_patient:
+            return "Patient"
+        return "No role"
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+    """Whether another user already has this email, ignoring case."""
+    users = User.objects.filter(email__iexact=email.strip())
+    if exclude_pk is not None:
+        users = users.exclude(pk=exclude_pk)
+    return users.exists()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.models import User, email_taken
+
+
+class UserSerializer(serializers.ModelSerializer):
+    groups = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "groups"]
+        read_only_fields = fields
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
+
+    def validate_username(self, value: str) -> str:
+        for validator in User._meta.get_field("username").validators:
+            try:
+                validator(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if email_taken(value):
+            raise serializers.ValidationError("A user with that email address already exists.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
+
+
+class AuthResultSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    user = UserSerializer()

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts import services
+from accounts.models import DOCTORS, PATIENTS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_set_role_switches_groups(patient):
+    services.set_role(users=[patient], role="doctor")
+    assert set(patient.groups.values_list("name", flat=True)) == {DOCTORS}
+    assert patient.is_doctor
+    services.set_role(users=[patient], role="patient")
+    assert set(patient.groups.values_list("name", flat=True)) == {PATIENTS}
+
+
+def test_issue_token_is_stable_until_revoked(patient):
+    first = services.issue_token(user=patient)
+    assert services.issue_token(user=patient).key == first.key
+    services.revoke_token(user=patient)
+    assert services.issue_token(user=patient).key != first.key

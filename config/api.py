@@ -1,0 +1,49 @@
+"""Shared pieces of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every non-field error: {"error": "..."}."""
+
+    error = serializers.CharField()
+
+
+# 400s are either field errors ({"field": ["message", ...]}) or one {"error": "message"}.
+BAD_REQUEST = OpenApiResponse(
+    response={
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+        },
+    },
+    description='Bad input: errors keyed by field, or {"error": "..."}.',
+)
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid token.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or not yours).")
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with `{"detail": ...}` errors renamed to the API's `{"error": ...}`.
+
+    Validation errors keep DRF's field-keyed shape ({"field": ["message"]}).
+    """
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if not isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
+        detail = response.data.get("detail")
+        if detail is not None:
+            response.data = {"error": str(detail)}
+    return response
+
+
+def error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response({"error": message}, status=status, headers=headers)

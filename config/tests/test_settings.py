@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.logging import RedactTokensFilter, redact_tokens
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "HTTPS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_deploy_check_is_clean_for_https_behind_a_proxy():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x7" * 30 + "-a-long-random-production-secret",
+        ALLOWED_HOSTS="painmap.example.org",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_redacts_tokens_in_log_lines():
+    key = "0123456789abcdef0123456789abcdef01234567"
+    assert key not in redact_tokens(f"WSCONNECT /ws/chat/bob/?token={key}")
+    assert key not in redact_tokens(f"Authorization: Token {key}")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "GET %s", (f"/?token={key}",), None)
+    RedactTokensFilter().filter(record)
+    assert key not in record.getMessage()
+    assert "[redacted]" in record.getMessage()
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_openapi_schema_documents_auth_routes(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for route in ("register", "login", "logout", "profile"):
+        assert f"/api/auth/{route}/" in schema["paths"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_api_docs_served_without_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "swagger-ui-bundle.js" in content
+    assert "cdn" not in content.lower()
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.content.decode()

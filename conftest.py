@@ -1,0 +1,69 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts import services
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Brute-force counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(username: str, role: str = "patient", **extra) -> User:
+    user = services.register_user(
+        username=username, email=extra.pop("email", f"{username}@example.com"), password=PASSWORD
+    )
+    if role != "patient":
+        services.set_role(users=[user], role=role)
+    for key, value in extra.items():
+        setattr(user, key, value)
+    if extra:
+        user.save()
+    return user
+
+
+@pytest.fixture
+def patient(db) -> User:
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_patient(db) -> User:
+    return make_user("bob")
+
+
+@pytest.fixture
+def doctor(db) -> User:
+    return make_user("drwho", role="doctor")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def token_client(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.issue_token(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def patient_api(patient) -> APIClient:
+    return token_client(patient)

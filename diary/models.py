@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
+from django.db import models
+from django.utils import timezone
+
+INTENSITY_MIN = 0
+INTENSITY_MAX = 10
+# Clocks of phones and servers disagree a little; "the future" starts a minute from now.
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+def validate_not_in_future(value: datetime) -> None:
+    if value > timezone.now() + CLOCK_SKEW:
+        raise ValidationError("This time is in the future.", code="future")
+
+
+class BodyPart(models.Model):
+    """One of the 44 regions of the body map. Ids and names are the original API's contract."""
+
+    class View(models.TextChoices):
+        FRONT = "front", "Front"
+        BACK = "back", "Back"
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    name = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=64)
+    view = models.CharField(max_length=5, choices=View.choices)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PainType(models.TextChoices):
+    BURNING = "burning", "Burning"
+    STABBING = "stabbing", "Stabbing"
+    CUTTING = "cutting", "Cutting"
+    THROBBING = "throbbing", "Throbbing"
+
+
+class PainEntryQuerySet(models.QuerySet["PainEntry"]):
+    def for_user(self, user: settings.AUTH_USER_MODEL) -> PainEntryQuerySet:
+        return self.filter(owner=user)
+
+    def since(self, moment: datetime) -> PainEntryQuerySet:
+        return self.filter(date_recorded__gte=moment)
+
+    def max_intensity_by_part(self) -> dict[int, int]:
+        """{body_part_id: highest intensity} over this queryset, in one query."""
+        rows = self.order_by().values("body_part_id").annotate(top=models.Max("intensity"))
+        return {row["body_part_id"]: row["top"] for row in rows}
+
+
+class PainEntry(models.Model):
+    """A pain felt in one body part at one time (the API calls it a "stat")."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pain_entries"
+    )
+    body_part = models.ForeignKey(BodyPart, on_delete=models.PROTECT, related_name="entries")
+    pain_type = models.CharField(max_length=16, choices=PainType.choices)
+    intensity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(INTENSITY_MIN), MaxValueValidator(INTENSITY_MAX)]
+    )
+    # TextField's max_length reaches forms only; the validator makes full_clean() enforce it.
+    description = models.TextField(
+        blank=True,
+        max_length=2000,
+        validators=[MaxLengthValidator(2000), ProhibitNullCharactersValidator()],
+    )
+    date_recorded = models.DateTimeField(default=timezone.now, validators=[validate_not_in_future])
+    last_modified = models.DateTimeField(auto_now=True)
+
+    objects = PainEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date_recorded", "-id"]
+        verbose_name_plural = "pain entries"
+        indexes = [models.Index(fields=["owner", "-date_recorded"], name="painentry_owner_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(intensity__gte=INTENSITY_MIN, intensity__lte=INTENSITY_MAX),
+                name="painentry_intensity_0_10",
+                violation_error_message="Intensity must be between 0 and 10.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pain_type__in=PainType.values),
+                name="painentry_pain_type_valid",
+                violation_error_message="Unknown pain type.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.body_part} {self.pain_type} {self.intensity}/10"
+
+
+class Note(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
+    title = models.CharField(max_length=255, validators=[ProhibitNullCharactersValidator()])
+    body = models.TextField(
+        blank=True,
+        max_length=20000,
+        validators=[MaxLengthValidator(20000), ProhibitNullCharactersValidator()],
+    )
+    created_on = models.DateTimeField(auto_now_add=True)
+    last_modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_modified", "-id"]
+        indexes = [models.Index(fields=["owner", "-last_modified"], name="note_owner_modified")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User, email_taken
+from config.api import StrictCharField, StrictEmailField
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -19,9 +20,9 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=4096, write_only=True, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
         for validator in User._meta.get_field("username").validators:
@@ -48,10 +49,10 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=4096, write_only=True, trim_whitespace=False)
 
 
 class AuthResultSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = StrictCharField()
     user = UserSerializer()

@@ -30,6 +30,26 @@ UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or not yours).")
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that takes text only: DRF would turn a number or a boolean into a string."""
+
+    default_error_messages = {"not_a_string": "Expected a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    default_error_messages = {"not_a_string": "Expected a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with `{"detail": ...}` errors renamed to the API's `{"error": ...}`.
 

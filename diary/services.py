@@ -37,9 +37,15 @@ def record_pain(
         description=description.strip(),
         date_recorded=date_recorded or timezone.now(),
     )
-    entry.full_clean()
+    _validate(entry)
     entry.save()
     return entry
+
+
+def _validate(entry: PainEntry) -> None:
+    # The owner and body part arrive as rows already read; re-checking that they exist would
+    # cost two queries per write, and the foreign keys guard them in the database anyway.
+    entry.full_clean(exclude=["owner", "body_part"])
 
 
 def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
@@ -51,7 +57,7 @@ def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
         changes["description"] = (changes["description"] or "").strip()
     for field, value in changes.items():
         setattr(entry, field, value)
-    entry.full_clean()
+    _validate(entry)
     entry.save()
     return entry
 

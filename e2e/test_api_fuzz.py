@@ -6,6 +6,7 @@ type, body shape). Routes added later are fuzzed too, with no new test code.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -52,7 +53,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_schema(case):
     # Every check but one: schema-valid input may still be refused with a documented 400 (a wrong
     # password, a taken username, a weak password), which no JSON schema can express.

@@ -82,6 +82,7 @@ def test_register_weak_password(api_client, password):
         {"username": "ok", "email": "a" * 10_000 + "@example.com", "password": PASSWORD},
         {"username": "ok", "email": "a@example.com", "password": "p" * 10_000},
         {"username": ["list"], "email": {"a": 1}, "password": 12},
+        {"username": 12345, "email": "a@example.com", "password": PASSWORD},
         {"username": "bad name!", "email": "a@example.com", "password": PASSWORD},
     ],
 )

@@ -1,0 +1,150 @@
+"""The diary API under /api/diary/ (the original backend's routes and shapes)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error
+from diary import services
+from diary.models import BodyPart, Note, PainEntry
+from diary.serializers import (
+    BodyPartSerializer,
+    NoteCreateSerializer,
+    NoteDeleteSerializer,
+    NoteSerializer,
+    NoteUpdateSerializer,
+    StatDeleteSerializer,
+    StatSerializer,
+    StatUpdateSerializer,
+    StatWriteSerializer,
+    stats_as_json,
+)
+
+NO_CONTENT = OpenApiResponse(description="Deleted.")
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    # Not every client can send a DELETE body: there the pk may come as a query parameter.
+    data = request.query_params if request.method == "DELETE" and not request.data else request.data
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    """The model's own rules (checked again by the service) as DRF field errors."""
+    return serializers.ValidationError(getattr(exc, "message_dict", {"error": exc.messages}))
+
+
+@extend_schema(responses={200: BodyPartSerializer(many=True), 401: UNAUTHORIZED})
+@api_view(["GET"])
+def body_parts(request: Request) -> Response:
+    """The 44 body parts of the map (ids and names are stable)."""
+    return Response(BodyPartSerializer(BodyPart.objects.all(), many=True).data)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: NoteSerializer(many=True), 401: UNAUTHORIZED},
+    summary="Your notes, newest first",
+)
+@extend_schema(
+    methods=["POST"],
+    request=NoteCreateSerializer,
+    responses={201: NoteSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    summary="Write a note",
+)
+@extend_schema(
+    methods=["PATCH"],
+    request=NoteUpdateSerializer,
+    responses={200: NoteSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Change a note's title or body",
+)
+@extend_schema(
+    methods=["DELETE"],
+    request=NoteDeleteSerializer,
+    responses={204: NO_CONTENT, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Delete a note",
+)
+@api_view(["GET", "POST", "PATCH", "DELETE"])
+def notes(request: Request) -> Response:
+    user = request.user
+    if request.method == "GET":
+        return Response(NoteSerializer(user.notes.all(), many=True).data)
+    if request.method == "POST":
+        data = _validated(NoteCreateSerializer, request)
+        try:
+            note = services.create_note(owner=user, **data)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from exc
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    serializer_class = NoteUpdateSerializer if request.method == "PATCH" else NoteDeleteSerializer
+    data = _validated(serializer_class, request)
+    note = Note.objects.filter(owner=user, pk=data.pop("note_pk")).first()
+    if note is None:
+        return error("Note not found", status.HTTP_404_NOT_FOUND)
+    if request.method == "DELETE":
+        services.delete_note(note=note)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    try:
+        services.update_note(note=note, **data)
+    except DjangoValidationError as exc:
+        raise _service_errors(exc) from exc
+    return Response(NoteSerializer(note).data)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: StatSerializer(many=True), 401: UNAUTHORIZED},
+    summary="Your pain entries, newest first",
+)
+@extend_schema(
+    methods=["POST"],
+    request=StatWriteSerializer,
+    responses={201: StatSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    summary="Record pain in one body part (date_recorded: now by default, never the future)",
+)
+@extend_schema(
+    methods=["PATCH"],
+    request=StatUpdateSerializer,
+    responses={200: StatSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Change a pain entry",
+)
+@extend_schema(
+    methods=["DELETE"],
+    request=StatDeleteSerializer,
+    responses={204: NO_CONTENT, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Delete a pain entry",
+)
+@api_view(["GET", "POST", "PATCH", "DELETE"])
+def stats(request: Request) -> Response:
+    user = request.user
+    if request.method == "GET":
+        return Response(stats_as_json(PainEntry.objects.for_user(user)))
+    if request.method == "POST":
+        data = _validated(StatWriteSerializer, request)
+        try:
+            entry = services.record_pain(owner=user, **data)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from exc
+        return Response(stats_as_json([entry])[0], status=status.HTTP_201_CREATED)
+
+    serializer_class = StatUpdateSerializer if request.method == "PATCH" else StatDeleteSerializer
+    data = _validated(serializer_class, request)
+    entry = PainEntry.objects.for_user(user).filter(pk=data.pop("stat_pk")).first()
+    if entry is None:
+        return error("Stat not found", status.HTTP_404_NOT_FOUND)
+    if request.method == "DELETE":
+        services.delete_pain_entry(entry=entry)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    try:
+        services.update_pain_entry(entry=entry, **data)
+    except DjangoValidationError as exc:
+        raise _service_errors(exc) from exc
+    return Response(stats_as_json([entry])[0])

@@ -1,0 +1,147 @@
+"""The diary's API shapes (a contract with the original backend's clients)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from config.api import StrictCharField
+from diary.models import (
+    INTENSITY_MAX,
+    INTENSITY_MIN,
+    BodyPart,
+    Note,
+    PainEntry,
+    PainType,
+    validate_not_in_future,
+)
+
+
+class BodyPartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BodyPart
+        fields = ["id", "name", "label", "view"]
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "title", "body", "created_on", "last_modified"]
+        read_only_fields = ["id", "created_on", "last_modified"]
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    title = StrictCharField(max_length=255)
+    body = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
+
+
+class NoteUpdateSerializer(serializers.Serializer):
+    note_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    title = StrictCharField(max_length=255, required=False)
+    body = StrictCharField(max_length=20000, required=False, allow_blank=True)
+
+
+class NoteDeleteSerializer(serializers.Serializer):
+    note_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class StatSerializer(serializers.ModelSerializer):
+    """A pain entry as the API shows it; `body_part` is the part's id."""
+
+    class Meta:
+        model = PainEntry
+        fields = [
+            "id",
+            "body_part",
+            "pain_type",
+            "intensity",
+            "description",
+            "date_recorded",
+            "last_modified",
+        ]
+        read_only_fields = fields
+
+
+class BodyPartField(serializers.PrimaryKeyRelatedField):
+    """A body part by id; any id that is not a small whole number is simply unknown."""
+
+    def to_internal_value(self, data: Any) -> BodyPart:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk < 2**15:  # ids are smallints; bigger numbers overflow the database
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(pk)
+
+
+class StatWriteSerializer(serializers.Serializer):
+    """The fields a client may set on a stat; validated before the service stores them."""
+
+    body_part = BodyPartField(queryset=BodyPart.objects.all())
+    pain_type = serializers.ChoiceField(choices=PainType.choices)
+    intensity = serializers.IntegerField(min_value=INTENSITY_MIN, max_value=INTENSITY_MAX)
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    date_recorded = serializers.DateTimeField(required=False, validators=[validate_not_in_future])
+
+
+class StatUpdateSerializer(StatWriteSerializer):
+    """`stat_pk` and any of the writable fields; what is left out stays as it is."""
+
+    stat_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name != "stat_pk":
+                field.required = False
+                field.default = serializers.empty
+        return fields
+
+
+class StatDeleteSerializer(serializers.Serializer):
+    stat_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+STAT_COLUMNS = (
+    "id",
+    "body_part_id",
+    "pain_type",
+    "intensity",
+    "description",
+    "date_recorded",
+    "last_modified",
+)
+
+
+def _iso(value: datetime) -> str:
+    # What DRF's DateTimeField renders under the API's UTC: ISO 8601 with "Z".
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z"
+
+
+def stats_as_json(entries: QuerySet[PainEntry] | Iterable[PainEntry]) -> list[dict[str, Any]]:
+    """StatSerializer(many=True).data without DRF's per-field machinery: the list is hot, so a
+    queryset is read as plain tuples (no model instances) and dates are formatted directly."""
+    if isinstance(entries, QuerySet):
+        rows = entries.values_list(*STAT_COLUMNS)
+    else:
+        rows = ([getattr(entry, column) for column in STAT_COLUMNS] for entry in entries)
+    return [
+        {
+            "id": pk,
+            "body_part": body_part,
+            "pain_type": pain_type,
+            "intensity": intensity,
+            "description": description,
+            "date_recorded": _iso(recorded),
+            "last_modified": _iso(modified),
+        }
+        for pk, body_part, pain_type, intensity, description, recorded, modified in rows
+    ]

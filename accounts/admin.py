@@ -6,9 +6,10 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import services
-from accounts.models import PATIENTS, User
+from accounts.models import PATIENTS, CareLink, DiaryAccess, User
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -67,3 +68,38 @@ class UserAdmin(DjangoUserAdmin):
     def make_patient(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.set_role(users=list(queryset), role="patient")
         self.message_user(request, f"{count} user(s) are now patients.", messages.SUCCESS)
+
+
+@admin.register(CareLink)
+class CareLinkAdmin(admin.ModelAdmin):
+    list_display = ("patient", "doctor", "status", "created", "responded", "ended")
+    list_filter = ("status",)
+    list_select_related = ("patient", "doctor")
+    search_fields = ("patient__username", "doctor__username")
+    raw_id_fields = ("patient", "doctor")
+    readonly_fields = ("created",)
+    actions = ["end_links"]
+
+    @admin.action(description="End the selected links")
+    def end_links(self, request: HttpRequest, queryset: QuerySet[CareLink]) -> None:
+        count = queryset.open().update(status=CareLink.Status.ENDED, ended=timezone.now())
+        self.message_user(request, f"{count} link(s) ended.", messages.SUCCESS)
+
+
+@admin.register(DiaryAccess)
+class DiaryAccessAdmin(admin.ModelAdmin):
+    """The access log, read-only: nobody edits or deletes the trace of a read."""
+
+    list_display = ("at", "viewer", "patient", "what")
+    list_select_related = ("viewer", "patient")
+    search_fields = ("viewer__username", "patient__username", "what")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DiaryAccess | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: DiaryAccess | None = None) -> bool:
+        return False

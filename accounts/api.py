@@ -11,13 +11,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services, throttling
+from accounts.models import CareLink, User
 from accounts.serializers import (
     AuthResultSerializer,
+    CareLinkSerializer,
+    LinkChangeSerializer,
+    LinkRequestSerializer,
     LoginSerializer,
     RegisterSerializer,
     UserSerializer,
 )
-from config.api import BAD_REQUEST, UNAUTHORIZED, ErrorSerializer, error
+from config.api import (
+    BAD_REQUEST,
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    ErrorSerializer,
+    error,
+)
 
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; see Retry-After.")
 
@@ -107,3 +119,60 @@ def logout(request: Request) -> Response:
 @api_view(["GET"])
 def profile(request: Request) -> Response:
     return Response(UserSerializer(request.user).data)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: CareLinkSerializer(many=True), 401: UNAUTHORIZED},
+    summary="Your care links (as patient or as doctor), newest first",
+)
+@extend_schema(
+    methods=["POST"],
+    request=LinkRequestSerializer,
+    responses={
+        201: CareLinkSerializer,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+    },
+    summary="A patient asks a doctor for a link (pending until the doctor answers)",
+)
+@extend_schema(
+    methods=["PATCH"],
+    request=LinkChangeSerializer,
+    responses={
+        200: CareLinkSerializer,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        409: CONFLICT,
+    },
+    summary="Answer or end a link (doctor: pending -> active | declined; either: active -> ended)",
+)
+@api_view(["GET", "POST", "PATCH"])
+def links(request: Request) -> Response:
+    user = request.user
+    if request.method == "GET":
+        mine = CareLink.objects.involving(user).select_related("patient", "doctor")
+        return Response(CareLinkSerializer(mine, many=True).data)
+    try:
+        if request.method == "POST":
+            serializer = LinkRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            doctor = User.objects.filter(username=serializer.validated_data["doctor"]).first()
+            if doctor is None:
+                return error("No such doctor", status.HTTP_404_NOT_FOUND)
+            link = services.request_link(patient=user, doctor=doctor)
+            return Response(CareLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+        serializer = LinkChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = CareLink.objects.involving(user).filter(pk=serializer.validated_data["link_pk"])
+        link = link.select_related("patient", "doctor").first()
+        if link is None:
+            return error("Link not found", status.HTTP_404_NOT_FOUND)
+        link = services.change_link(link=link, by=user, status=serializer.validated_data["status"])
+        return Response(CareLinkSerializer(link).data)
+    except services.LinkError as exc:
+        return error(exc.message, exc.status)

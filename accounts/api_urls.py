@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", api.login, name="api-login"),
     path("logout/", api.logout, name="api-logout"),
     path("profile/", api.profile, name="api-profile"),
+    path("links/", api.links, name="api-links"),
 ]

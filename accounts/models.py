@@ -93,3 +93,80 @@ def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
     if exclude_pk is not None:
         users = users.exclude(pk=exclude_pk)
     return users.exists()
+
+
+class CareLinkQuerySet(models.QuerySet["CareLink"]):
+    def open(self) -> CareLinkQuerySet:
+        return self.filter(status__in=CareLink.OPEN_STATUSES)
+
+    def active(self) -> CareLinkQuerySet:
+        return self.filter(status=CareLink.Status.ACTIVE)
+
+    def involving(self, user: User) -> CareLinkQuerySet:
+        return self.filter(models.Q(patient=user) | models.Q(doctor=user))
+
+    def between(self, one: User, other: User) -> CareLinkQuerySet:
+        return self.filter(
+            models.Q(patient=one, doctor=other) | models.Q(patient=other, doctor=one)
+        )
+
+
+class CareLink(models.Model):
+    """A patient's consent that a doctor works with them: requested, then answered, then ended."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        DECLINED = "declined", "Declined"
+        ENDED = "ended", "Ended"
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
+
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="doctor_links")
+    doctor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="patient_links")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created = models.DateTimeField(auto_now_add=True)
+    responded = models.DateTimeField(null=True, blank=True)
+    ended = models.DateTimeField(null=True, blank=True)
+
+    objects = CareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "doctor"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="carelink_one_open_per_pair",
+                violation_error_message="These two already have a pending or active link.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(patient=models.F("doctor")),
+                name="carelink_two_people",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "active", "declined", "ended"]),
+                name="carelink_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} → {self.doctor} ({self.status})"
+
+
+class DiaryAccess(models.Model):
+    """One look at a patient's diary data by someone else: who, whose, what, when."""
+
+    viewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="diary_reads")
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="diary_readers")
+    what = models.CharField(max_length=64)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "diary access"
+        verbose_name_plural = "diary access log"
+        indexes = [models.Index(fields=["patient", "-at"], name="diaryaccess_patient_at")]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} read {self.patient}'s {self.what}"

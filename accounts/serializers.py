@@ -6,7 +6,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import User, email_taken
+from accounts.models import CareLink, User, email_taken
 from config.api import StrictCharField, StrictEmailField
 
 
@@ -56,3 +56,22 @@ class LoginSerializer(serializers.Serializer):
 class AuthResultSerializer(serializers.Serializer):
     token = StrictCharField()
     user = UserSerializer()
+
+
+class CareLinkSerializer(serializers.ModelSerializer):
+    patient = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    doctor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CareLink
+        fields = ["id", "patient", "doctor", "status", "created", "responded", "ended"]
+        read_only_fields = fields
+
+
+class LinkRequestSerializer(serializers.Serializer):
+    doctor = StrictCharField(max_length=150)
+
+
+class LinkChangeSerializer(serializers.Serializer):
+    link_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    status = serializers.ChoiceField(choices=CareLink.Status.choices)

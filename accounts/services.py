@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts.models import DOCTORS, PATIENTS, User
+from accounts.models import DOCTORS, PATIENTS, CareLink, User
 
 ROLE_GROUPS = {"doctor": DOCTORS, "patient": PATIENTS}
 
@@ -35,3 +36,68 @@ def issue_token(*, user: User) -> Token:
 
 def revoke_token(*, user: User) -> None:
     Token.objects.filter(user=user).delete()
+
+
+class LinkError(Exception):
+    """A care-link change that is not allowed; `status` is the HTTP answer it maps to."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def request_link(*, patient: User, doctor: User) -> CareLink:
+    """A patient asks a doctor to become their doctor (pending until the doctor answers)."""
+    if patient.is_doctor and not patient.is_patient:
+        raise LinkError("Only patients can ask a doctor for a link.", 403)
+    if not doctor.is_doctor or not doctor.is_active:
+        raise LinkError(f"{doctor.username} is not a doctor.")
+    if doctor.pk == patient.pk:
+        raise LinkError("You cannot link with yourself.")
+    try:
+        with transaction.atomic():
+            return CareLink.objects.create(patient=patient, doctor=doctor)
+    except IntegrityError as exc:
+        raise LinkError(
+            f"You already have a pending or active link with {doctor.username}."
+        ) from exc
+
+
+# Who may move a link from one status to another.
+_DOCTOR_MOVES = {
+    (CareLink.Status.PENDING, CareLink.Status.ACTIVE),
+    (CareLink.Status.PENDING, CareLink.Status.DECLINED),
+    (CareLink.Status.ACTIVE, CareLink.Status.ENDED),
+}
+_PATIENT_MOVES = {
+    (CareLink.Status.ACTIVE, CareLink.Status.ENDED),
+    # A patient may withdraw a request the doctor has not answered yet.
+    (CareLink.Status.PENDING, CareLink.Status.ENDED),
+}
+
+
+def change_link(*, link: CareLink, by: User, status: str) -> CareLink:
+    """Move a link to `status` if `by` may (doctor: accept/decline a request; either side: end).
+
+    The change is one conditional UPDATE, so two answers racing for the same pending request
+    (a double accept, an accept against a decline) leave exactly one winner.
+    """
+    if by.pk == link.doctor_id:
+        allowed = _DOCTOR_MOVES
+    elif by.pk == link.patient_id:
+        allowed = _PATIENT_MOVES
+    else:
+        raise LinkError("Link not found", 404)
+    if status not in CareLink.Status.values:
+        raise LinkError(f"Unknown status {status!r}.")
+    if (link.status, status) not in allowed:
+        raise LinkError(f"You cannot change a {link.status} link to {status}.", 403)
+    now = timezone.now()
+    stamp = {"ended": now} if status == CareLink.Status.ENDED else {"responded": now}
+    changed = CareLink.objects.filter(pk=link.pk, status=link.status).update(status=status, **stamp)
+    if not changed:
+        link.refresh_from_db()
+        raise LinkError(f"This link is {link.status} now; nothing was changed.", 409)
+    link.refresh_from_db()
+    return link

@@ -11,4 +11,13 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.password_change, name="password_change"),
+    path("doctors/", views.doctor_directory, name="doctor_directory"),
+    path("doctors/<str:username>/request/", views.link_request, name="link_request"),
+    path("care/", views.care_team, name="care_team"),
+    path("access-log/", views.access_log, name="access_log"),
+    path(
+        "care/<int:pk>/<str:status>/",
+        views.link_change,
+        name="link_change",
+    ),
 ]

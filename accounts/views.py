@@ -5,12 +5,14 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services, throttling
 from accounts.forms import ProfileForm, RegisterForm, ThrottledAuthenticationForm
+from accounts.models import DOCTORS, CareLink, DiaryAccess, User
 
 
 @require_GET
@@ -96,3 +98,95 @@ def _profile_page(
         {"form": form, "password_form": password_form},
         status=status,
     )
+
+
+@require_GET
+@login_required
+def doctor_directory(request: HttpRequest) -> HttpResponse:
+    """Patients find doctors by name or username (only members of Doctors are listed)."""
+    query = request.GET.get("q", "").strip()[:100]
+    doctors = User.objects.filter(groups__name=DOCTORS, is_active=True).exclude(pk=request.user.pk)
+    if query:
+        doctors = doctors.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    doctors = doctors.order_by("last_name", "first_name", "username")[:50]
+    open_links = dict(
+        CareLink.objects.open()
+        .filter(patient=request.user, doctor__in=doctors)
+        .values_list("doctor_id", "status")
+    )
+    return render(
+        request,
+        "accounts/doctors.html",
+        {
+            "query": query,
+            "rows": [(doctor, open_links.get(doctor.pk)) for doctor in doctors],
+        },
+    )
+
+
+@require_POST
+@login_required
+def link_request(request: HttpRequest, username: str) -> HttpResponse:
+    doctor = get_object_or_404(User, username=username, groups__name=DOCTORS, is_active=True)
+    try:
+        services.request_link(patient=request.user, doctor=doctor)
+    except services.LinkError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Request sent to {doctor.display_name()}.")
+    return redirect("care_team")
+
+
+@require_GET
+@login_required
+def care_team(request: HttpRequest) -> HttpResponse:
+    """A person's links: requests to answer or withdraw, current and past doctors/patients."""
+    links = list(CareLink.objects.involving(request.user).select_related("patient", "doctor"))
+    return render(
+        request,
+        "accounts/care_team.html",
+        {
+            "pending": [link for link in links if link.status == CareLink.Status.PENDING],
+            "active": [link for link in links if link.status == CareLink.Status.ACTIVE],
+            "closed": [link for link in links if link.status not in CareLink.OPEN_STATUSES],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def link_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
+    """Accept, decline, withdraw or end a link. GET asks for confirmation; POST does it."""
+    if status not in LINK_CHANGED:
+        raise Http404("Unknown change")
+    link = get_object_or_404(
+        CareLink.objects.involving(request.user).select_related("patient", "doctor"), pk=pk
+    )
+    if request.method == "GET":
+        return render(request, "accounts/link_confirm.html", {"link": link, "status": status})
+    try:
+        services.change_link(link=link, by=request.user, status=status)
+    except services.LinkError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, LINK_CHANGED[status])
+    return redirect("care_team")
+
+
+LINK_CHANGED = {
+    "active": "Request accepted: you can now read this patient's diary and chat.",
+    "declined": "Request declined.",
+    "ended": "The link has ended.",
+}
+
+
+@require_GET
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    """ "Who viewed my diary": every read of the user's diary data by someone else."""
+    reads = DiaryAccess.objects.filter(patient=request.user).select_related("viewer")[:200]
+    return render(request, "accounts/access_log.html", {"reads": reads})

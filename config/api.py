@@ -28,6 +28,8 @@ BAD_REQUEST = OpenApiResponse(
 )
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid token.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object (or not yours).")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Not allowed for you.")
+CONFLICT = OpenApiResponse(ErrorSerializer, description="Changed by someone else meanwhile.")
 
 
 class StrictCharField(serializers.CharField):

@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "accounts.context_processors.care_links",
             ],
         },
     },
@@ -145,6 +146,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not memory, so that tests with threads (races) share one test database.
+    _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or str(BASE_DIR / "test.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request runs in a thread of its own: a pool, never CONN_MAX_AGE.
     _db["CONN_MAX_AGE"] = 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import access
+from accounts.models import User
 from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error
 from diary import services
 from diary.models import BodyPart, Note, PainEntry
@@ -26,6 +28,19 @@ from diary.serializers import (
 )
 
 NO_CONTENT = OpenApiResponse(description="Deleted.")
+PATIENT_PARAMETER = OpenApiParameter(
+    "patient",
+    str,
+    description="A linked doctor reads this patient's data (read-only; recorded in the "
+    "patient's access log). Anyone else gets 404.",
+    required=False,
+)
+PATIENT_NOT_FOUND = "Patient not found"
+
+
+def _patient_for(request: Request) -> User | None:
+    """Whose data a GET reads: the caller's, or a linked doctor's patient (logged as a read)."""
+    return access.readable_patient(request.user, request.query_params.get("patient", ""))
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict:
@@ -50,8 +65,9 @@ def body_parts(request: Request) -> Response:
 
 @extend_schema(
     methods=["GET"],
-    responses={200: NoteSerializer(many=True), 401: UNAUTHORIZED},
-    summary="Your notes, newest first",
+    parameters=[PATIENT_PARAMETER],
+    responses={200: NoteSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Your notes, newest first (a linked doctor: the patient's shared notes)",
 )
 @extend_schema(
     methods=["POST"],
@@ -75,7 +91,14 @@ def body_parts(request: Request) -> Response:
 def notes(request: Request) -> Response:
     user = request.user
     if request.method == "GET":
-        return Response(NoteSerializer(user.notes.all(), many=True).data)
+        patient = _patient_for(request)
+        if patient is None:
+            return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
+        readable = patient.notes.all()
+        if patient.pk != user.pk:
+            readable = readable.filter(shared=True)
+            access.record_diary_access(viewer=user, patient=patient, what="shared notes (API)")
+        return Response(NoteSerializer(readable, many=True).data)
     if request.method == "POST":
         data = _validated(NoteCreateSerializer, request)
         try:
@@ -101,8 +124,9 @@ def notes(request: Request) -> Response:
 
 @extend_schema(
     methods=["GET"],
-    responses={200: StatSerializer(many=True), 401: UNAUTHORIZED},
-    summary="Your pain entries, newest first",
+    parameters=[PATIENT_PARAMETER],
+    responses={200: StatSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="Your pain entries, newest first (a linked doctor: the patient's)",
 )
 @extend_schema(
     methods=["POST"],
@@ -126,7 +150,11 @@ def notes(request: Request) -> Response:
 def stats(request: Request) -> Response:
     user = request.user
     if request.method == "GET":
-        return Response(stats_as_json(PainEntry.objects.for_user(user)))
+        patient = _patient_for(request)
+        if patient is None:
+            return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
+        access.record_diary_access(viewer=user, patient=patient, what="pain entries (API)")
+        return Response(stats_as_json(PainEntry.objects.for_user(patient)))
     if request.method == "POST":
         data = _validated(StatWriteSerializer, request)
         try:

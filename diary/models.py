@@ -116,6 +116,11 @@ class Note(models.Model):
         max_length=20000,
         validators=[MaxLengthValidator(20000), ProhibitNullCharactersValidator()],
     )
+    shared = models.BooleanField(
+        "shared with my doctors",
+        default=False,
+        help_text="Doctors you are linked with can read a shared note; others stay private.",
+    )
     created_on = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
 

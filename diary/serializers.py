@@ -30,19 +30,21 @@ class BodyPartSerializer(serializers.ModelSerializer):
 class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Note
-        fields = ["id", "title", "body", "created_on", "last_modified"]
-        read_only_fields = ["id", "created_on", "last_modified"]
+        fields = ["id", "title", "body", "shared", "created_on", "last_modified"]
+        read_only_fields = fields
 
 
 class NoteCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=255)
     body = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
+    shared = serializers.BooleanField(required=False, default=False)
 
 
 class NoteUpdateSerializer(serializers.Serializer):
     note_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     title = StrictCharField(max_length=255, required=False)
     body = StrictCharField(max_length=20000, required=False, allow_blank=True)
+    shared = serializers.BooleanField(required=False)
 
 
 class NoteDeleteSerializer(serializers.Serializer):

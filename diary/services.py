@@ -13,7 +13,7 @@ from diary.models import BodyPart, Note, PainEntry
 PAIN_ENTRY_FIELDS = frozenset(
     {"body_part", "pain_type", "intensity", "description", "date_recorded"}
 )
-NOTE_FIELDS = frozenset({"title", "body"})
+NOTE_FIELDS = frozenset({"title", "body", "shared"})
 
 
 def record_pain(
@@ -66,9 +66,10 @@ def delete_pain_entry(*, entry: PainEntry) -> None:
     entry.delete()
 
 
-def create_note(*, owner: User, title: str, body: str = "") -> Note:
-    """Store a note after validation (a title is required)."""
-    note = Note(owner=owner, title=title.strip(), body=body.strip())
+def create_note(*, owner: User, title: str, body: str = "", shared: bool = False) -> Note:
+    """Store a note after validation (a title is required). Shared notes are readable by the
+    owner's linked doctors."""
+    note = Note(owner=owner, title=title.strip(), body=body.strip(), shared=shared)
     note.full_clean()
     note.save()
     return note
@@ -79,7 +80,7 @@ def update_note(*, note: Note, **changes: Any) -> Note:
     if unknown:
         raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
     for field, value in changes.items():
-        setattr(note, field, (value or "").strip())
+        setattr(note, field, bool(value) if field == "shared" else (value or "").strip())
     note.full_clean()
     note.save()
     return note

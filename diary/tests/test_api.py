@@ -228,7 +228,8 @@ def test_note_lifecycle(patient_api, patient):
     created = patient_api.post(NOTES, {"title": "Sleep", "body": "Woke at 3"})
     assert created.status_code == 201
     note = created.json()
-    assert set(note) == {"id", "title", "body", "created_on", "last_modified"}
+    assert set(note) == {"id", "title", "body", "shared", "created_on", "last_modified"}
+    assert note["shared"] is False
     assert patient_api.get(NOTES).json() == [note]
 
     changed = patient_api.patch(NOTES, {"note_pk": note["id"], "title": "Sleep log"})
@@ -298,3 +299,61 @@ def test_notes_list_constant_queries(patient_api, patient):
     with CaptureQueriesContext(connection) as many:
         assert len(patient_api.get(NOTES).json()) == 21
     assert len(many) == len(few)
+
+
+# A linked doctor reading a patient's diary ------------------------------------------------
+
+
+@pytest.fixture
+def linked_doctor(patient, doctor):
+    from accounts import services as accounts
+
+    link = accounts.request_link(patient=patient, doctor=doctor)
+    accounts.change_link(link=link, by=doctor, status="active")
+    return doctor
+
+
+def test_linked_doctor_reads_entries_and_shared_notes(patient, linked_doctor):
+    from accounts.models import DiaryAccess
+
+    entry = record(patient)
+    services.create_note(owner=patient, title="For my doctor", shared=True)
+    services.create_note(owner=patient, title="Private")
+    api = token_client(linked_doctor)
+    stats = api.get(STATS, {"patient": "alice"})
+    assert stats.status_code == 200
+    assert [row["id"] for row in stats.json()] == [entry.pk]
+    notes = api.get(NOTES, {"patient": "alice"})
+    assert [note["title"] for note in notes.json()] == ["For my doctor"]
+    reads = list(DiaryAccess.objects.values_list("viewer__username", "patient__username", "what"))
+    assert sorted(reads) == [
+        ("drwho", "alice", "pain entries (API)"),
+        ("drwho", "alice", "shared notes (API)"),
+    ]
+    # The doctor's own writes stay the doctor's: ?patient= never writes into a patient's diary.
+    api.post(f"{STATS}?patient=alice", {"body_part": 1, "pain_type": "burning", "intensity": 1})
+    assert PainEntry.objects.filter(owner=patient).count() == 1
+
+
+@pytest.mark.parametrize("who", ["other_patient", "unlinked_doctor", "ex_linked_doctor"])
+def test_others_get_404_for_a_patients_diary(patient, other_patient, linked_doctor, who):
+    from accounts import services as accounts
+    from accounts.models import CareLink, DiaryAccess
+    from conftest import make_user
+
+    record(patient)
+    if who == "other_patient":
+        viewer = other_patient
+    elif who == "unlinked_doctor":
+        viewer = make_user("house", "doctor")
+    else:
+        viewer = linked_doctor
+        accounts.change_link(link=CareLink.objects.get(), by=patient, status="ended")
+    api = token_client(viewer)
+    for url in (STATS, NOTES):
+        response = api.get(url, {"patient": "alice"})
+        assert response.status_code == 404
+        assert response.json() == {"error": "Patient not found"}
+    # No hint that a patient exists: an unknown name answers the same.
+    assert api.get(STATS, {"patient": "nobody"}).json() == {"error": "Patient not found"}
+    assert not DiaryAccess.objects.exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
@@ -11,11 +13,13 @@ from rest_framework.response import Response
 
 from accounts import access
 from accounts.models import User
-from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, error
+from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
 from diary import services
+from diary.digest import PeriodError, build_digest, parse_period, user_timezone
 from diary.models import BodyPart, Note, PainEntry
 from diary.serializers import (
     BodyPartSerializer,
+    DigestSerializer,
     NoteCreateSerializer,
     NoteDeleteSerializer,
     NoteSerializer,
@@ -176,3 +180,28 @@ def stats(request: Request) -> Response:
     except DjangoValidationError as exc:
         raise _service_errors(exc) from exc
     return Response(stats_as_json([entry])[0])
+
+
+@extend_schema(
+    parameters=[
+        PATIENT_PARAMETER,
+        OpenApiParameter("days", int, description="The last N days, today included (1-366)."),
+        OpenApiParameter("start", OpenApiTypes.DATE, description="First day (with end)."),
+        OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included (with start)."),
+    ],
+    responses={200: DigestSerializer, 400: ErrorSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    summary="How pain changed over a period, in the patient's own days (default: 30 days)",
+)
+@api_view(["GET"])
+def digest(request: Request) -> Response:
+    patient = _patient_for(request)
+    if patient is None:
+        return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
+    tz = user_timezone(patient)
+    try:
+        period = parse_period(request.query_params, timezone.now().astimezone(tz).date())
+    except PeriodError as exc:
+        return error(str(exc), status.HTTP_400_BAD_REQUEST)
+    result = build_digest(patient=patient, period=period, tz=tz)
+    access.record_diary_access(viewer=request.user, patient=patient, what="digest (API)")
+    return Response(result.as_json())

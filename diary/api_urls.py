@@ -8,4 +8,5 @@ urlpatterns = [
     path("bodyparts/", api.body_parts, name="api-bodyparts"),
     path("notes/", api.notes, name="api-notes"),
     path("stats/", api.stats, name="api-stats"),
+    path("digest/", api.digest, name="api-digest"),
 ]

@@ -147,3 +147,42 @@ def stats_as_json(entries: QuerySet[PainEntry] | Iterable[PainEntry]) -> list[di
         }
         for pk, body_part, pain_type, intensity, description, recorded, modified in rows
     ]
+
+
+# The digest's shape, for the OpenAPI schema (the numbers come from diary.digest).
+class DigestPartSerializer(serializers.Serializer):
+    body_part = serializers.IntegerField()
+    name = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    mean = serializers.FloatField()
+    max = serializers.IntegerField()
+    latest = serializers.IntegerField()
+    trend = serializers.FloatField(allow_null=True)
+
+
+class DigestDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+    max = serializers.IntegerField(allow_null=True)
+    mean = serializers.FloatField(allow_null=True)
+
+
+class WorstDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    max = serializers.IntegerField()
+    mean = serializers.FloatField()
+
+
+class DigestSerializer(serializers.Serializer):
+    patient = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    days = serializers.IntegerField()
+    entries = serializers.IntegerField()
+    days_with_entries = serializers.IntegerField()
+    body_parts = DigestPartSerializer(many=True)
+    pain_types = serializers.DictField(child=serializers.IntegerField())
+    timeline = DigestDaySerializer(many=True)
+    worst_days = WorstDaySerializer(many=True)
+    summary = serializers.CharField()

@@ -1,0 +1,247 @@
+"""The digest: how a patient's pain changed over a period, in the patient's own days.
+
+Everything is computed from one query of entries (plus one of notes), so its cost in queries
+does not grow with the number of entries.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from statistics import fmean
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import User
+from diary.models import BodyPart, Note, PainEntry, PainType
+
+MAX_DAYS = 366
+PERIOD_CHOICES = (7, 30, 90)
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read from the request; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=offset) for offset in range(self.days)]
+
+    @property
+    def middle(self) -> date:
+        """The first day of the second half (the halves differ by one day at most)."""
+        return self.start + timedelta(days=self.days // 2)
+
+
+def user_timezone(user: User) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(user.timezone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def parse_period(params: Any, today: date) -> Period:
+    """`?days=N` (the last N days, today included) or `?start=YYYY-MM-DD&end=YYYY-MM-DD`."""
+    days, start, end = params.get("days"), params.get("start"), params.get("end")
+    if days not in (None, "") and (start or end):
+        raise PeriodError("Give either days or start and end, not both.")
+    if start or end:
+        if not (start and end):
+            raise PeriodError("Give both start and end (YYYY-MM-DD).")
+        try:
+            period = Period(date.fromisoformat(start), date.fromisoformat(end))
+        except (TypeError, ValueError) as exc:
+            raise PeriodError("Dates must look like 2026-01-31.") from exc
+        if period.end < period.start:
+            raise PeriodError("The end comes before the start.")
+        if period.days > MAX_DAYS:
+            raise PeriodError(f"A period is at most {MAX_DAYS} days.")
+        return period
+    if days in (None, ""):
+        days = "30"
+    if not str(days).isdigit() or not 1 <= int(days) <= MAX_DAYS:
+        raise PeriodError(f"days must be a whole number from 1 to {MAX_DAYS}.")
+    return Period(today - timedelta(days=int(days) - 1), today)
+
+
+@dataclass
+class PartDigest:
+    body_part: BodyPart
+    count: int
+    mean: float
+    max: int
+    latest: int
+    trend: float | None  # mean of the second half minus the first; None without both halves
+
+    @property
+    def direction(self) -> str:
+        if self.trend is None:
+            return "steady" if self.count else "—"
+        if self.trend >= 0.5:
+            return "rising"
+        if self.trend <= -0.5:
+            return "falling"
+        return "steady"
+
+
+@dataclass
+class DayDigest:
+    date: date
+    count: int = 0
+    max: int | None = None
+    mean: float | None = None
+
+
+@dataclass
+class Digest:
+    patient: User
+    period: Period
+    entries: int
+    body_parts: list[PartDigest]
+    pain_types: dict[str, int]
+    timeline: list[DayDigest]
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def days_with_entries(self) -> int:
+        return sum(1 for day in self.timeline if day.count)
+
+    @property
+    def worst_days(self) -> list[DayDigest]:
+        with_entries = [day for day in self.timeline if day.count]
+        return sorted(with_entries, key=lambda day: (-(day.max or 0), -(day.mean or 0)))[:3]
+
+    @property
+    def peak(self) -> int | None:
+        return max((part.max for part in self.body_parts), default=None)
+
+    @property
+    def summary(self) -> str:
+        if not self.entries:
+            return f"No pain recorded in these {self.period.days} days."
+        top = self.body_parts[0]
+        parts = [f"Most pain: {top.body_part.label.lower()}, mean {top.mean:.1f}, {top.direction}."]
+        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
+        days = f"{self.days_with_entries} of {self.period.days} days"
+        parts.append(f"{entries} on {days}, highest {self.peak}/10.")
+        common = max(self.pain_types.items(), key=lambda item: item[1])
+        parts.append(f"Mostly {common[0]} pain.")
+        return " ".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "patient": self.patient.username,
+            "start": self.period.start.isoformat(),
+            "end": self.period.end.isoformat(),
+            "days": self.period.days,
+            "entries": self.entries,
+            "days_with_entries": self.days_with_entries,
+            "body_parts": [
+                {
+                    "body_part": part.body_part.pk,
+                    "name": part.body_part.name,
+                    "label": part.body_part.label,
+                    "count": part.count,
+                    "mean": part.mean,
+                    "max": part.max,
+                    "latest": part.latest,
+                    "trend": part.trend,
+                }
+                for part in self.body_parts
+            ],
+            "pain_types": self.pain_types,
+            "timeline": [
+                {"date": day.date.isoformat(), "count": day.count, "max": day.max, "mean": day.mean}
+                for day in self.timeline
+            ],
+            "worst_days": [
+                {"date": day.date.isoformat(), "max": day.max, "mean": day.mean}
+                for day in self.worst_days
+            ],
+            "summary": self.summary,
+        }
+
+
+def _round(value: float) -> float:
+    return round(value + 0.0, 1)
+
+
+def build_digest(
+    *, patient: User, period: Period, notes: QuerySet[Note] | None = None, tz: tzinfo | None = None
+) -> Digest:
+    """The numbers of one patient's period. `notes` is what the reader may see (all the
+    patient's notes for themself, the shared ones for a doctor); None leaves notes out."""
+    tz = tz or user_timezone(patient)
+    start = datetime.combine(period.start, time.min, tzinfo=tz)
+    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz)
+    rows = (
+        PainEntry.objects.for_user(patient)
+        .filter(date_recorded__gte=start, date_recorded__lt=end)
+        .order_by("date_recorded", "id")
+        .values_list("body_part_id", "pain_type", "intensity", "date_recorded")
+    )
+    parts = {part.pk: part for part in BodyPart.objects.all()}
+    by_part: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    by_day: dict[date, list[int]] = defaultdict(list)
+    types: Counter[str] = Counter(dict.fromkeys(PainType.values, 0))
+    count = 0
+    for part_id, pain_type, intensity, recorded in rows:
+        day = recorded.astimezone(tz).date()
+        by_part[part_id].append((day, intensity))
+        by_day[day].append(intensity)
+        types[pain_type] += 1
+        count += 1
+
+    part_digests = []
+    for part_id, readings in by_part.items():
+        values = [intensity for _, intensity in readings]
+        first = [intensity for day, intensity in readings if day < period.middle]
+        second = [intensity for day, intensity in readings if day >= period.middle]
+        trend = _round(fmean(second) - fmean(first)) if first and second else None
+        part_digests.append(
+            PartDigest(
+                body_part=parts[part_id],
+                count=len(values),
+                mean=_round(fmean(values)),
+                max=max(values),
+                latest=values[-1],
+                trend=trend,
+            )
+        )
+    # Most pain first: highest mean, then the most entries, then the map's order.
+    part_digests.sort(key=lambda part: (-part.mean, -part.count, part.body_part.pk))
+
+    timeline = []
+    for day in period.dates():
+        values = by_day.get(day, [])
+        timeline.append(
+            DayDigest(
+                date=day,
+                count=len(values),
+                max=max(values) if values else None,
+                mean=_round(fmean(values)) if values else None,
+            )
+        )
+    if notes is not None:
+        notes = notes.filter(created_on__gte=start, created_on__lt=end).order_by("created_on")
+    return Digest(
+        patient=patient,
+        period=period,
+        entries=count,
+        body_parts=part_digests,
+        pain_types=dict(types),
+        timeline=timeline,
+        notes=list(notes) if notes is not None else [],
+    )

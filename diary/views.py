@@ -153,9 +153,11 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         part = request.GET.get("part", "")
         form = _entry_form(part if part in LABELS else "")
-        context = {"form": form, "chosen_part": part if part in LABELS else ""}
-        if part and part not in LABELS:
-            form.add_error(None, "There is no such body part: choose one from the list.")
+        context = {
+            "form": form,
+            "chosen_part": part if part in LABELS else "",
+            "unknown_part": part if part and part not in LABELS else "",
+        }
         if request.htmx:
             return render(request, f"{DIARY}#entry-panel", context)
         return _page(request, "Record pain", f"{DIARY}#entry-panel", context)

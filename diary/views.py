@@ -121,7 +121,7 @@ def _page(
     return render(
         request,
         PAGE,
-        {**context, "title": title, "fragment": fragment, "back": back},
+        {**context, "title": title, "fragment": fragment, "back": back, "page": True},
         status=status,
     )
 
@@ -153,13 +153,12 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         part = request.GET.get("part", "")
         form = _entry_form(part if part in LABELS else "")
-        context = {
-            "form": form,
-            "chosen_part": part if part in LABELS else "",
-            "unknown_part": part if part and part not in LABELS else "",
-        }
+        context = {"form": form, "unknown_part": part if part and part not in LABELS else ""}
         if request.htmx:
+            # From a map click: the part is fixed and named in the heading.
+            context["chosen_part"] = part if part in LABELS else ""
             return render(request, f"{DIARY}#entry-panel", context)
+        # Without JavaScript the part stays a (preselected) <select> the user can see and change.
         return _page(request, "Record pain", f"{DIARY}#entry-panel", context)
 
     form = PainEntryForm(request.POST)

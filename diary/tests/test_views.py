@@ -584,3 +584,10 @@ def test_pages_carry_no_inline_styles_or_scripts(client_a, patient):
         assert "hx-on" not in html
         for tag in re.findall(r"<script[^>]*>", html):
             assert "nonce=" in tag
+
+
+def test_plain_entry_page_preselects_the_part_in_a_visible_select(client_a):
+    html = client_a.get(reverse("diary:entry-new"), {"part": "knee-left"}).content.decode()
+    assert '<option value="knee-left" selected>Left knee</option>' in html
+    assert 'type="hidden" name="body_part"' not in html
+    assert html.count("Record pain") == 2  # <title> and the one heading

@@ -23,6 +23,14 @@ def register(page: Page) -> str:
 
 
 def test_click_a_region_record_pain_and_see_it_coloured(page: Page) -> None:
+    # Anything the strict CSP blocks (an inline style or script) would show up here.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
     register(page)
     page.get_by_role("link", name="Open the diary").click()
     expect(page).to_have_url(re.compile(r"/diary/$"))
@@ -30,6 +38,11 @@ def test_click_a_region_record_pain_and_see_it_coloured(page: Page) -> None:
     knee = page.locator("#region-knee-left")
     expect(knee).to_have_attribute("class", "body-region")
     neutral_fill = knee.evaluate("el => getComputedStyle(el).fill")
+
+    # Cancel closes the form again.
+    knee.click()
+    page.locator("#entry-panel").get_by_role("link", name="Cancel").click()
+    expect(page.locator("#entry-panel")).to_contain_text("Click where it hurts")
 
     knee.click()
     panel = page.locator("#entry-panel")
@@ -64,6 +77,7 @@ def test_click_a_region_record_pain_and_see_it_coloured(page: Page) -> None:
     expect(page.locator("#entry-list-heading")).to_have_text("History: Left knee")
     expect(page.locator("#entry-list .entry")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"\?part=knee-left$"))
+    assert blocked == []
 
 
 def test_keyboard_only_records_pain(page: Page) -> None:
@@ -98,6 +112,8 @@ def test_keyboard_only_records_pain(page: Page) -> None:
     page.keyboard.press("Enter")  # the Save button
 
     expect(page.locator("#entry-list .entry").first).to_contain_text("typed with the keyboard")
+    # The focus stays in the panel, on the confirmation, instead of falling back to the page.
+    expect(page.locator("#entry-saved")).to_be_focused()
     expect(page.locator(f"#{focused}")).to_have_attribute("class", "body-region level-5")
 
 

@@ -591,3 +591,9 @@ def test_plain_entry_page_preselects_the_part_in_a_visible_select(client_a):
     assert '<option value="knee-left" selected>Left knee</option>' in html
     assert 'type="hidden" name="body_part"' not in html
     assert html.count("Record pain") == 2  # <title> and the one heading
+
+
+def test_doctors_get_no_diary_nav(client, doctor):
+    client.force_login(doctor)
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("diary:diary")}"' not in html

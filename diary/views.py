@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
@@ -27,7 +28,10 @@ from accounts.models import User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
-from diary.models import Note, PainEntry
+from diary.models import INTENSITY_MAX, INTENSITY_MIN, Note, PainEntry
+
+# Views that answer a fragment to htmx and a page otherwise, at one URL, say so with
+# `Vary: HX-Request`: else the browser's back button can show a cached fragment as the page.
 
 # The map shows how much each part hurt lately, not ever.
 RECENT = timedelta(days=7)
@@ -48,15 +52,16 @@ class HtmxHttpRequest(HttpRequest):
 
 def _map_context(user: User) -> dict[str, Any]:
     levels = PainEntry.objects.for_user(user).since(timezone.now() - RECENT).max_intensity_by_part()
-    return {"map_views": map_views(levels), "levels": range(0, 11)}
+    return {"map_views": map_views(levels), "levels": range(INTENSITY_MIN, INTENSITY_MAX + 1)}
 
 
 def _day_label(day: date, today: date) -> str:
+    """ "Today"/"Yesterday", or "" to let the template spell the date out."""
     if day == today:
         return "Today"
     if day == today - timedelta(days=1):
         return "Yesterday"
-    return day.strftime("%A %-d %B %Y")
+    return ""
 
 
 def _entry_list_context(user: User, part: str = "") -> dict[str, Any]:
@@ -131,6 +136,7 @@ def _page(
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def diary(request: HtmxHttpRequest) -> HttpResponse:
     part = request.GET.get("part", "")
     status = 200
@@ -149,6 +155,7 @@ def diary(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def entry_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         part = request.GET.get("part", "")
@@ -183,6 +190,7 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def entry_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry(request, pk)
     if request.htmx:
@@ -192,6 +200,7 @@ def entry_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def entry_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry(request, pk)
     auto_id = f"entry-{entry.pk}-%s"
@@ -233,6 +242,7 @@ def entry_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def entry_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry(request, pk)
     if request.method == "GET":
@@ -261,6 +271,7 @@ def notes(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def note_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         if request.htmx:
@@ -289,6 +300,7 @@ def note_new(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def note_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     if request.htmx:
@@ -298,6 +310,7 @@ def note_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def note_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     auto_id = f"note-{note.pk}-%s"
@@ -327,6 +340,7 @@ def note_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def note_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     if request.method == "GET":

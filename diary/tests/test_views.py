@@ -597,3 +597,15 @@ def test_doctors_get_no_diary_nav(client, doctor):
     client.force_login(doctor)
     html = client.get(reverse("home")).content.decode()
     assert f'href="{reverse("diary:diary")}"' not in html
+
+
+def test_fragment_urls_vary_on_htmx(client_a):
+    for url in [reverse("diary:diary"), reverse("diary:entry-new"), reverse("diary:note-new")]:
+        assert "HX-Request" in client_a.get(url)["Vary"]
+
+
+def test_older_days_are_spelled_out(client_a, patient):
+    entry = record(patient, ago=timedelta(days=5))
+    day = timezone.localtime(entry.date_recorded)
+    html = client_a.get(reverse("diary:diary")).content.decode()
+    assert f"{day:%A} {day.day} {day:%B %Y}" in html

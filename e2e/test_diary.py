@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "e2e-long-secret-pass-42"
 
@@ -186,3 +186,35 @@ def test_create_edit_and_delete_a_note(page: Page) -> None:
     page.locator("#note-list .note").first.get_by_role("link", name=re.compile("^Delete")).click()
     page.locator(".note-confirm").get_by_role("button", name="Delete").click()
     expect(page.locator("#note-list-empty")).to_be_visible()
+
+
+def test_everything_works_without_javascript(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=base_url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        register(page)
+        page.goto("/diary/")
+        page.get_by_role("link", name="Choose the body part from a list").click()
+        page.locator("#id_body_part").select_option("loin")
+        page.locator("label[for=id_pain_type_0]").click()
+        page.locator("label[for=id_intensity_6]").click()
+        page.get_by_role("button", name="Save entry").click()
+        expect(page).to_have_url(re.compile(r"/diary/$"))
+        expect(page.get_by_text("Saved: Lower back, 6/10.")).to_be_visible()
+        expect(page.locator("#region-loin")).to_have_attribute("class", "body-region level-6")
+
+        page.locator("#entry-list .entry").first.get_by_role(
+            "link", name=re.compile("^Delete")
+        ).click()
+        expect(page.get_by_role("heading", name="Delete entry")).to_be_visible()
+        page.get_by_role("button", name="Delete").click()
+        expect(page.get_by_text("The entry was deleted.")).to_be_visible()
+        expect(page.locator("#entry-list-empty")).to_be_visible()
+
+        page.goto("/diary/notes/")
+        page.locator("#id_title").fill("Written without JavaScript")
+        page.get_by_role("button", name="Save note").click()
+        expect(page.locator("#note-list")).to_contain_text("Written without JavaScript")
+    finally:
+        context.close()

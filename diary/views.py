@@ -2,7 +2,9 @@
 
 Every form also works without JavaScript: a plain POST redirects back, and every fragment has a
 page of its own. Rows are always fetched through the signed-in user's own queryset, so another
-user's entry or note is a 404, whichever door the request came through.
+user's entry or note is a 404, whichever door the request came through. Views answering a
+fragment to htmx and a page otherwise at one URL send `Vary: HX-Request`, or the browser's Back
+button could show a cached fragment as the page.
 """
 
 from __future__ import annotations
@@ -30,9 +32,6 @@ from diary.bodymap import LABELS, map_views, part_choices
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, Note, PainEntry
 
-# Views that answer a fragment to htmx and a page otherwise, at one URL, say so with
-# `Vary: HX-Request`: else the browser's back button can show a cached fragment as the page.
-
 # The map shows how much each part hurt lately, not ever.
 RECENT = timedelta(days=7)
 # Enough for months of daily entries; older ones are one filter away.
@@ -56,7 +55,7 @@ def _map_context(user: User) -> dict[str, Any]:
 
 
 def _day_label(day: date, today: date) -> str:
-    """ "Today"/"Yesterday", or "" to let the template spell the date out."""
+    """Today or Yesterday; an empty label lets the template spell the date out."""
     if day == today:
         return "Today"
     if day == today - timedelta(days=1):
@@ -94,14 +93,18 @@ def _fragments(request: HttpRequest, *parts: tuple[str, dict[str, Any]]) -> str:
     return "".join(render_to_string(name, context, request) for name, context in parts)
 
 
-def _after_entry_change(request: HtmxHttpRequest, main: str = "") -> HttpResponse:
-    """`main` (if any) plus the refreshed entry list and map, both swapped out of band."""
+def _after_entry_change(request: HtmxHttpRequest, panel: str = "") -> HttpResponse:
+    """The refreshed entry list and map after a change, the map swapped out of band.
+
+    With `panel` (a save from the entry panel, which is the request's target) the panel is the
+    main content and the list comes out of band too; otherwise the list is the target.
+    """
     html = _fragments(
         request,
-        (f"{DIARY}#entry-list", {**_entry_list_context(request.user), "oob": True}),
+        (f"{DIARY}#entry-list", {**_entry_list_context(request.user), "oob": bool(panel)}),
         (f"{DIARY}#body-map", {**_map_context(request.user), "oob": True}),
     )
-    return HttpResponse(main + html)
+    return HttpResponse(panel + html)
 
 
 def _get_entry(request: HtmxHttpRequest, pk: int) -> PainEntry:

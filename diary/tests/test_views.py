@@ -348,7 +348,11 @@ def test_edit_saves_and_returns_list_and_map(client_a, patient):
     entry.refresh_from_db()
     assert response.status_code == 200
     assert (entry.intensity, entry.description, entry.pain_type) == (9, "worse", "burning")
-    assert html.lstrip().startswith('<section id="entry-list"')
+    # The list is the form's target, so it is the main content; only the map goes out of band.
+    first_tag = html.lstrip().split(">", 1)[0]
+    assert first_tag.startswith('<section id="entry-list"')
+    assert "hx-swap-oob" not in first_tag
+    assert '<div id="body-map" class="body-map" hx-swap-oob="true">' in html
     assert region_class(html, "knee-left") == "body-region level-9"
 
 
@@ -394,6 +398,7 @@ def test_delete_asks_first_then_deletes(client_a, patient):
     html = response.content.decode()
     assert response.status_code == 200
     assert not PainEntry.objects.filter(pk=entry.pk).exists()
+    assert "hx-swap-oob" not in html.lstrip().split(">", 1)[0]
     assert html.lstrip().startswith('<section id="entry-list"')
     assert region_class(html, "knee-left") == "body-region"
 

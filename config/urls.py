@@ -25,6 +25,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("diary/", include("diary.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/diary/", include("diary.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

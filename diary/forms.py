@@ -81,6 +81,11 @@ class NoteForm(forms.Form):
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    shared = forms.BooleanField(
+        label="Shared with my doctors",
+        required=False,
+        help_text="Doctors you are linked with can read it. Unticked, only you can.",
+    )
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

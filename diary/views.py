@@ -9,13 +9,16 @@ button could show a cached fragment as the page.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from itertools import groupby
+from statistics import fmean
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,7 +29,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from accounts.models import User
+from accounts import access
+from accounts.models import CareLink, User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
@@ -318,7 +322,8 @@ def note_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     auto_id = f"note-{note.pk}-%s"
     if request.method == "GET":
-        form = NoteForm(auto_id=auto_id, initial={"title": note.title, "body": note.body})
+        initial = {"title": note.title, "body": note.body, "shared": note.shared}
+        form = NoteForm(auto_id=auto_id, initial=initial)
         context = {"form": form, "note": note}
         if request.htmx:
             return render(request, f"{NOTES}#note-edit", context)
@@ -355,3 +360,93 @@ def note_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, f"{NOTES}#note-list", _note_list_context(request.user))
     messages.success(request, "The note was deleted.")
     return redirect("diary:notes")
+
+
+# --- doctors: their patients, and a patient's diary read-only ----------------------------------
+
+
+@dataclass
+class PatientRow:
+    """One line of "My patients": what tells a doctor who needs attention first."""
+
+    patient: User
+    last_entry: datetime | None
+    recent_max: int | None  # highest intensity in the last 7 days
+    trend: float | None  # mean of the last 7 days minus the 7 before
+
+    @property
+    def attention(self) -> tuple[int, float, float]:
+        return (
+            -(self.recent_max if self.recent_max is not None else -1),
+            -(self.trend if self.trend is not None else 0.0),
+            -(self.last_entry.timestamp() if self.last_entry else 0.0),
+        )
+
+
+def _patient_rows(doctor: User) -> list[PatientRow]:
+    """Every patient actively linked with `doctor`, most in need of attention first (3 queries)."""
+    patients = list(
+        User.objects.filter(
+            doctor_links__doctor=doctor, doctor_links__status=CareLink.Status.ACTIVE
+        ).annotate(last_entry=Max("pain_entries__date_recorded"))
+    )
+    now = timezone.now()
+    week_ago, fortnight_ago = now - RECENT, now - 2 * RECENT
+    readings: dict[int, tuple[list[int], list[int]]] = {p.pk: ([], []) for p in patients}
+    recent = PainEntry.objects.filter(owner__in=patients, date_recorded__gte=fortnight_ago)
+    for owner_id, intensity, recorded in recent.values_list(
+        "owner_id", "intensity", "date_recorded"
+    ):
+        earlier, latest = readings[owner_id]
+        (latest if recorded >= week_ago else earlier).append(intensity)
+    rows = []
+    for patient in patients:
+        earlier, latest = readings[patient.pk]
+        trend = round(fmean(latest) - fmean(earlier), 1) if earlier and latest else None
+        rows.append(PatientRow(patient, patient.last_entry, max(latest) if latest else None, trend))
+    return sorted(rows, key=lambda row: row.attention)
+
+
+def _require_doctor(request: HtmxHttpRequest) -> None:
+    if not request.user.is_doctor:
+        raise Http404("Only doctors have patients.")
+
+
+@require_GET
+@login_required
+def patients(request: HtmxHttpRequest) -> HttpResponse:
+    _require_doctor(request)
+    return render(request, "diary/patients.html", {"rows": _patient_rows(request.user)})
+
+
+@require_GET
+@login_required
+def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """A linked patient's diary, read-only: the map, the entries and the notes they shared."""
+    _require_doctor(request)
+    patient = access.readable_patient(request.user, username)
+    if patient is None or patient.pk == request.user.pk:
+        raise Http404("No such patient among yours.")
+    access.record_diary_access(viewer=request.user, patient=patient, what="diary page")
+    entries = list(
+        PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
+    )
+    today = timezone.localdate()
+    days = [
+        {"label": _day_label(day, today), "date": day, "entries": list(group)}
+        for day, group in groupby(
+            entries[:ENTRY_LIST_LIMIT], key=lambda e: timezone.localtime(e.date_recorded).date()
+        )
+    ]
+    return render(
+        request,
+        "diary/patient_diary.html",
+        {
+            **_map_context(patient),
+            "patient": patient,
+            "days": days,
+            "truncated": len(entries) > ENTRY_LIST_LIMIT,
+            "shared_notes": patient.notes.filter(shared=True),
+            "readonly": True,
+        },
+    )

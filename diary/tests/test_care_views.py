@@ -1,0 +1,114 @@
+"""Doctors' pages: "My patients" and a linked patient's diary, read-only and logged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services as accounts
+from accounts.models import DiaryAccess
+from conftest import make_user
+from diary import services
+from diary.models import BodyPart, PainEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def link(patient, doctor):
+    request = accounts.request_link(patient=patient, doctor=doctor)
+    return accounts.change_link(link=request, by=doctor, status="active")
+
+
+def record(owner, part, intensity, days_ago=0.0):
+    entry = services.record_pain(
+        owner=owner,
+        body_part=BodyPart.objects.get(name=part),
+        pain_type="burning",
+        intensity=intensity,
+    )
+    PainEntry.objects.filter(pk=entry.pk).update(
+        date_recorded=timezone.now() - timedelta(days=days_ago)
+    )
+    return entry
+
+
+def test_my_patients_sorted_by_attention(client, patient, other_patient, doctor):
+    calm = make_user("carol")
+    for someone in (patient, other_patient, calm):
+        link(someone, doctor)
+    record(patient, "knee-left", 4, days_ago=10)
+    record(patient, "knee-left", 8, days_ago=1)  # rising, worst 8
+    record(other_patient, "head", 9, days_ago=2)  # worst 9: first
+    client.force_login(doctor)
+    response = client.get(reverse("diary:patients"))
+    assert response.status_code == 200
+    rows = [row.patient.username for row in response.context["rows"]]
+    assert rows == ["bob", "alice", "carol"]
+    alice = response.context["rows"][1]
+    assert (alice.recent_max, alice.trend) == (8, 4.0)
+    assert "no entries yet" in response.content.decode()
+
+
+def test_my_patients_lists_only_active_links(client, patient, other_patient, doctor):
+    link(patient, doctor)
+    accounts.request_link(patient=other_patient, doctor=doctor)  # still pending
+    client.force_login(doctor)
+    rows = client.get(reverse("diary:patients")).context["rows"]
+    assert [row.patient.username for row in rows] == ["alice"]
+
+
+def test_my_patients_is_for_doctors(client, patient):
+    client.force_login(patient)
+    assert client.get(reverse("diary:patients")).status_code == 404
+
+
+def test_linked_doctor_reads_the_diary_and_it_is_logged(client, patient, doctor):
+    link(patient, doctor)
+    record(patient, "knee-left", 7)
+    services.create_note(owner=patient, title="Shared note", shared=True)
+    services.create_note(owner=patient, title="Private note")
+    client.force_login(doctor)
+    response = client.get(reverse("diary:patient-diary", args=["alice"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "read-only" in html
+    assert "level-7" in html  # the map is coloured by the patient's pain
+    assert "Shared note" in html
+    assert "Private note" not in html
+    assert "/diary/entries/" not in html  # no edit or delete links
+    assert 'role="button"' not in html
+    assert list(DiaryAccess.objects.values_list("viewer__username", "what")) == [
+        ("drwho", "diary page")
+    ]
+
+
+@pytest.mark.parametrize("who", ["unlinked_doctor", "ex_linked_doctor", "patient", "self"])
+def test_nobody_else_reads_the_diary(client, patient, other_patient, doctor, who):
+    if who == "ex_linked_doctor":
+        accounts.change_link(link=link(patient, doctor), by=patient, status="ended")
+        viewer = doctor
+    elif who == "unlinked_doctor":
+        viewer = doctor
+    elif who == "patient":
+        viewer = other_patient
+    else:
+        viewer = patient
+    client.force_login(viewer)
+    assert client.get(reverse("diary:patient-diary", args=["alice"])).status_code == 404
+    assert client.get(reverse("diary:patient-diary", args=["nobody"])).status_code == 404
+    assert not DiaryAccess.objects.exists()
+
+
+def test_shared_checkbox_on_notes(client, patient):
+    client.force_login(patient)
+    client.post(reverse("diary:note-new"), {"title": "For the doctor", "shared": "on"})
+    client.post(reverse("diary:note-new"), {"title": "Mine"})
+    assert dict(patient.notes.values_list("title", "shared")) == {
+        "For the doctor": True,
+        "Mine": False,
+    }
+    page = client.get(reverse("diary:notes")).content.decode()
+    assert "shared with my doctors" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +17,7 @@ from accounts.models import User
 from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
 from diary import services
 from diary.digest import PeriodError, build_digest, parse_period, user_timezone
+from diary.exports import EXPORT_FORMATS, export_response
 from diary.models import BodyPart, Note, PainEntry
 from diary.serializers import (
     BodyPartSerializer,
@@ -205,3 +207,35 @@ def digest(request: Request) -> Response:
     result = build_digest(patient=patient, period=period, tz=tz)
     access.record_diary_access(viewer=request.user, patient=patient, what="digest (API)")
     return Response(result.as_json())
+
+
+@extend_schema(
+    parameters=[
+        PATIENT_PARAMETER,
+        OpenApiParameter(
+            "format",
+            str,
+            enum=list(EXPORT_FORMATS),
+            required=True,
+            description="csv: pain entries; csv-notes: notes (a doctor gets the shared ones); "
+            "fhir: a FHIR R4 Bundle of Observations (LOINC 72514-3).",
+        ),
+    ],
+    responses={
+        (200, "text/csv"): OpenApiTypes.STR,
+        (200, "application/fhir+json"): OpenApiTypes.OBJECT,
+        400: ErrorSerializer,
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+    },
+    summary="Download the diary: CSV for spreadsheets, FHIR R4 for health records",
+)
+@api_view(["GET"])
+def export(request: Request) -> Response | HttpResponse:
+    fmt = request.query_params.get("format", "")
+    if fmt not in EXPORT_FORMATS:
+        return error("format must be one of: " + ", ".join(EXPORT_FORMATS), 400)
+    patient = _patient_for(request)
+    if patient is None:
+        return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
+    return export_response(viewer=request.user, patient=patient, fmt=fmt, tz=user_timezone(patient))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("notes/", api.notes, name="api-notes"),
     path("stats/", api.stats, name="api-stats"),
     path("digest/", api.digest, name="api-digest"),
+    path("export/", api.export, name="api-export"),
 ]

@@ -14,9 +14,10 @@ from statistics import fmean
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
+from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import CareLink, User
 from diary.models import BodyPart, Note, PainEntry, PainType
 
 MAX_DAYS = 366
@@ -245,3 +246,45 @@ def build_digest(
         timeline=timeline,
         notes=list(notes) if notes is not None else [],
     )
+
+
+@dataclass
+class PatientRow:
+    """One line of "My patients": what tells a doctor who needs attention first."""
+
+    patient: User
+    last_entry: datetime | None
+    recent_max: int | None  # highest intensity in the last 7 days
+    trend: float | None  # mean of the last 7 days minus the 7 before
+
+    @property
+    def attention(self) -> tuple[int, float, float]:
+        return (
+            -(self.recent_max if self.recent_max is not None else -1),
+            -(self.trend if self.trend is not None else 0.0),
+            -(self.last_entry.timestamp() if self.last_entry else 0.0),
+        )
+
+
+def patients_by_attention(doctor: User) -> list[PatientRow]:
+    """Every patient actively linked with `doctor`, most in need of attention first (3 queries)."""
+    patients = list(
+        User.objects.filter(
+            doctor_links__doctor=doctor, doctor_links__status=CareLink.Status.ACTIVE
+        ).annotate(last_entry=Max("pain_entries__date_recorded"))
+    )
+    now = timezone.now()
+    week_ago, fortnight_ago = now - timedelta(days=7), now - timedelta(days=14)
+    readings: dict[int, tuple[list[int], list[int]]] = {p.pk: ([], []) for p in patients}
+    recent = PainEntry.objects.filter(owner__in=patients, date_recorded__gte=fortnight_ago)
+    for owner_id, intensity, recorded in recent.values_list(
+        "owner_id", "intensity", "date_recorded"
+    ):
+        earlier, latest = readings[owner_id]
+        (latest if recorded >= week_ago else earlier).append(intensity)
+    rows = []
+    for patient in patients:
+        earlier, latest = readings[patient.pk]
+        trend = round(fmean(latest) - fmean(earlier), 1) if earlier and latest else None
+        rows.append(PatientRow(patient, patient.last_entry, max(latest) if latest else None, trend))
+    return sorted(rows, key=lambda row: row.attention)

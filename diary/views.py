@@ -9,16 +9,13 @@ button could show a cached fragment as the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import groupby
-from statistics import fmean
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -30,9 +27,11 @@ from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from accounts import access
-from accounts.models import CareLink, User
+from accounts.models import User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices
+from diary.digest import patients_by_attention
+from diary.exports import EXPORT_FORMATS, export_response
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, Note, PainEntry
 
@@ -365,48 +364,6 @@ def note_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # --- doctors: their patients, and a patient's diary read-only ----------------------------------
 
 
-@dataclass
-class PatientRow:
-    """One line of "My patients": what tells a doctor who needs attention first."""
-
-    patient: User
-    last_entry: datetime | None
-    recent_max: int | None  # highest intensity in the last 7 days
-    trend: float | None  # mean of the last 7 days minus the 7 before
-
-    @property
-    def attention(self) -> tuple[int, float, float]:
-        return (
-            -(self.recent_max if self.recent_max is not None else -1),
-            -(self.trend if self.trend is not None else 0.0),
-            -(self.last_entry.timestamp() if self.last_entry else 0.0),
-        )
-
-
-def _patient_rows(doctor: User) -> list[PatientRow]:
-    """Every patient actively linked with `doctor`, most in need of attention first (3 queries)."""
-    patients = list(
-        User.objects.filter(
-            doctor_links__doctor=doctor, doctor_links__status=CareLink.Status.ACTIVE
-        ).annotate(last_entry=Max("pain_entries__date_recorded"))
-    )
-    now = timezone.now()
-    week_ago, fortnight_ago = now - RECENT, now - 2 * RECENT
-    readings: dict[int, tuple[list[int], list[int]]] = {p.pk: ([], []) for p in patients}
-    recent = PainEntry.objects.filter(owner__in=patients, date_recorded__gte=fortnight_ago)
-    for owner_id, intensity, recorded in recent.values_list(
-        "owner_id", "intensity", "date_recorded"
-    ):
-        earlier, latest = readings[owner_id]
-        (latest if recorded >= week_ago else earlier).append(intensity)
-    rows = []
-    for patient in patients:
-        earlier, latest = readings[patient.pk]
-        trend = round(fmean(latest) - fmean(earlier), 1) if earlier and latest else None
-        rows.append(PatientRow(patient, patient.last_entry, max(latest) if latest else None, trend))
-    return sorted(rows, key=lambda row: row.attention)
-
-
 def _require_doctor(request: HtmxHttpRequest) -> None:
     if not request.user.is_doctor:
         raise Http404("Only doctors have patients.")
@@ -416,7 +373,7 @@ def _require_doctor(request: HtmxHttpRequest) -> None:
 @login_required
 def patients(request: HtmxHttpRequest) -> HttpResponse:
     _require_doctor(request)
-    return render(request, "diary/patients.html", {"rows": _patient_rows(request.user)})
+    return render(request, "diary/patients.html", {"rows": patients_by_attention(request.user)})
 
 
 @require_GET
@@ -449,4 +406,20 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
             "shared_notes": patient.notes.filter(shared=True),
             "readonly": True,
         },
+    )
+
+
+@require_GET
+@login_required
+def export(request: HtmxHttpRequest) -> HttpResponse:
+    """The digest page's download buttons (`?format=csv|csv-notes|fhir`, a doctor adds
+    `&patient=<username>`)."""
+    fmt = request.GET.get("format", "")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse("Unknown export format.", status=400, content_type="text/plain")
+    patient = access.readable_patient(request.user, request.GET.get("patient", ""))
+    if patient is None:
+        raise Http404("No such patient among yours.")
+    return export_response(
+        viewer=request.user, patient=patient, fmt=fmt, tz=timezone.get_current_timezone()
     )

@@ -18,7 +18,8 @@ from diary.models import INTENSITY_MAX, INTENSITY_MIN
 
 WIDTH = 720
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 34, 14, 30, 30
+# Wide enough right margin that the last date label, centred on the last day, is not cut off.
+LEFT, RIGHT, TOP, BOTTOM = 34, 26, 30, 30
 # A date label such as "28 Sep" needs about this many pixels before the next one may start.
 LABEL_SPACING = 56
 MAX_COLOUR = "#b91c1c"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from diary import views
+from diary import digest_views, views
 
 app_name = "diary"
 
@@ -17,8 +17,8 @@ urlpatterns = [
     path("notes/<int:pk>/", views.note_detail, name="note-detail"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note-edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note-delete"),
-    path("digest/", views.digest, name="digest"),
     path("patients/", views.patients, name="patients"),
     path("patients/<str:username>/", views.patient_diary, name="patient-diary"),
-    path("patients/<str:username>/digest/", views.patient_digest, name="patient-digest"),
+    path("digest/", digest_views.digest, name="digest"),
+    path("patients/<str:username>/digest/", digest_views.patient_digest, name="patient-digest"),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from diary import views
+from diary import digest_views, views
 
 app_name = "diary"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("export/", views.export, name="export"),
     path("patients/", views.patients, name="patients"),
     path("patients/<str:username>/", views.patient_diary, name="patient-diary"),
+    path("digest/", digest_views.digest, name="digest"),
+    path("patients/<str:username>/digest/", digest_views.patient_digest, name="patient-digest"),
 ]

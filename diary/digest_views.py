@@ -1,0 +1,174 @@
+"""The digest pages: a period of a patient's pain, for the patient or a linked doctor.
+
+A module of its own rather than more of views.py: the page only reads (no htmx fragments), and
+keeping it apart lets the exports work in views.py merge without conflicts.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts import access
+from accounts.models import User
+from diary.bodymap import map_views
+from diary.charts import timeline_chart
+from diary.digest import (
+    PERIOD_CHOICES,
+    Digest,
+    Period,
+    PeriodError,
+    build_digest,
+    parse_period,
+    user_timezone,
+)
+from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
+from diary.views import HtmxHttpRequest, _require_doctor
+
+DIGEST = "diary/digest.html"
+COLOR_MODES = {"mean": "Mean intensity", "count": "Number of entries"}
+
+
+def period_label(period: Period) -> str:
+    """E.g. "1-30 Jan 2026" or "20 Dec 2025 - 18 Jan 2026" (en dashes): fits in a legend."""
+    start, end = period.start, period.end
+    if start == end:
+        return f"{end.day} {end:%b %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+
+
+def heatmap_levels(digest: Digest, color: str) -> dict[int, int]:
+    """Each part's level 0-10 on the map: its mean intensity, or its number of entries relative
+    to the busiest part. Counts round up so a part with any entry never looks like no entry."""
+    if color == "count":
+        busiest = max((part.count for part in digest.body_parts), default=0)
+        return {
+            part.body_part.pk: ceil(INTENSITY_MAX * part.count / busiest)
+            for part in digest.body_parts
+        }
+    return {part.body_part.pk: round(part.mean) for part in digest.body_parts}
+
+
+def _pain_type_rows(digest: Digest) -> list[dict[str, Any]]:
+    """The mix of pain types as bars: widths in steps of 10 % (CSS classes, no inline style)."""
+    rows = []
+    for value, count in sorted(digest.pain_types.items(), key=lambda item: -item[1]):
+        share = count / digest.entries if digest.entries else 0.0
+        rows.append(
+            {
+                "label": PainType(value).label,
+                "count": count,
+                "percent": round(100 * share),
+                "width": 10 * round(10 * share) if count else 0,
+            }
+        )
+    return rows
+
+
+def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) -> HttpResponse:
+    tz = user_timezone(patient)
+    # The patient's "today", so a doctor elsewhere sees the same days as the patient.
+    today = timezone.now().astimezone(tz).date()
+    status, period_error = 200, ""
+    try:
+        period = parse_period(request.GET, today)
+    except PeriodError as error:
+        period, period_error, status = parse_period({}, today), str(error), 400
+    color = "count" if request.GET.get("color") == "count" else "mean"
+    notes = patient.notes.filter(shared=True) if as_doctor else patient.notes.all()
+    digest = build_digest(patient=patient, period=period, notes=notes, tz=tz)
+
+    label = period_label(period)
+    custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error
+    current_days = None if custom else period.days
+    period_query = (
+        {"start": period.start.isoformat(), "end": period.end.isoformat()}
+        if custom
+        else {"days": period.days}
+    )
+    export = {"patient": patient.username} if as_doctor else {}
+    if color == "count":
+        legend_title = f"Number of entries, {label} (10 = the busiest part)"
+        level_label = "entries, busiest part = 10"
+    else:
+        legend_title = f"Mean intensity, {label}"
+        level_label = "mean intensity"
+    base = (
+        reverse("diary:patient-digest", args=[patient.username])
+        if as_doctor
+        else reverse("diary:digest")
+    )
+    context = {
+        "patient": patient,
+        "as_doctor": as_doctor,
+        "digest": digest,
+        "period_label": label,
+        "period_error": period_error,
+        "period_links": [
+            {
+                "days": days,
+                "url": f"{base}?{urlencode({'days': days, 'color': color})}",
+                "current": days == current_days,
+            }
+            for days in PERIOD_CHOICES
+        ],
+        "custom": custom,
+        "color": color,
+        "color_links": [
+            {
+                "mode": mode,
+                "label": mode_label,
+                "url": f"{base}?{urlencode({**period_query, 'color': mode})}",
+                "current": mode == color,
+            }
+            for mode, mode_label in COLOR_MODES.items()
+        ],
+        "chart": timeline_chart(digest.timeline, title=f"Pain per day, {label}: highest and mean"),
+        "pain_type_rows": _pain_type_rows(digest),
+        "export_links": [
+            (name, f"/diary/export/?{urlencode({'format': fmt, **export})}")
+            for name, fmt in (
+                ("Download CSV (entries)", "csv"),
+                ("Notes CSV", "csv-notes"),
+                ("FHIR R4 (JSON)", "fhir"),
+            )
+        ],
+        "longer_url": f"{base}?{urlencode({'days': 90, 'color': color})}",
+        # The shared body-map partial, as a read-only heatmap of the period.
+        "map_views": map_views(heatmap_levels(digest, color)),
+        "levels": range(INTENSITY_MIN, INTENSITY_MAX + 1),
+        "legend_title": legend_title,
+        "level_label": level_label,
+        "readonly": True,
+    }
+    return render(request, DIGEST, context, status=status)
+
+
+@require_GET
+@login_required
+def digest(request: HtmxHttpRequest) -> HttpResponse:
+    return _digest_page(request, request.user, as_doctor=False)
+
+
+@require_GET
+@login_required
+def patient_digest(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """A linked patient's digest: the same page, with only the notes the patient shared."""
+    _require_doctor(request)
+    patient = access.readable_patient(request.user, username)
+    if patient is None or patient.pk == request.user.pk:
+        raise Http404("No such patient among yours.")
+    access.record_diary_access(viewer=request.user, patient=patient, what="digest")
+    return _digest_page(request, patient, as_doctor=True)

@@ -61,7 +61,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "timezone"]
+        fields = ["first_name", "last_name", "email", "timezone", "digest_emails"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -48,6 +48,11 @@ class User(AbstractUser):
         validators=[validate_timezone],
         help_text="Times are shown in this zone. Empty: the site's time zone.",
     )
+    digest_emails = models.BooleanField(
+        "weekly digest email",
+        default=True,
+        help_text="A short weekly email with a link to your digest (never any health details).",
+    )
 
     objects = UserManager()
 

@@ -21,6 +21,9 @@ from accounts.models import CareLink, User
 from diary.models import BodyPart, Note, PainEntry, PainType
 
 MAX_DAYS = 366
+# A patient "needs attention" after severe pain this week, or pain clearly rising.
+ATTENTION_MAX = 7
+ATTENTION_RISE = 1.0
 PERIOD_CHOICES = (7, 30, 90)
 
 
@@ -54,11 +57,13 @@ def user_timezone(user: User) -> tzinfo:
 
 
 def parse_period(params: Any, today: date) -> Period:
-    """`?days=N` (the last N days, today included) or `?start=YYYY-MM-DD&end=YYYY-MM-DD`."""
-    days, start, end = params.get("days"), params.get("start"), params.get("end")
-    if days not in (None, "") and (start or end):
+    """`?days=N` (the last N days, today included) or `?start=YYYY-MM-DD&end=YYYY-MM-DD`;
+    neither means the last 30 days. A parameter that is given must be valid, even if empty."""
+    has_days, has_range = "days" in params, "start" in params or "end" in params
+    if has_days and has_range:
         raise PeriodError("Give either days or start and end, not both.")
-    if start or end:
+    if has_range:
+        start, end = params.get("start"), params.get("end")
         if not (start and end):
             raise PeriodError("Give both start and end (YYYY-MM-DD).")
         try:
@@ -70,8 +75,7 @@ def parse_period(params: Any, today: date) -> Period:
         if period.days > MAX_DAYS:
             raise PeriodError(f"A period is at most {MAX_DAYS} days.")
         return period
-    if days in (None, ""):
-        days = "30"
+    days = params.get("days", "30")
     if not str(days).isdigit() or not 1 <= int(days) <= MAX_DAYS:
         raise PeriodError(f"days must be a whole number from 1 to {MAX_DAYS}.")
     return Period(today - timedelta(days=int(days) - 1), today)
@@ -256,6 +260,10 @@ class PatientRow:
     last_entry: datetime | None
     recent_max: int | None  # highest intensity in the last 7 days
     trend: float | None  # mean of the last 7 days minus the 7 before
+
+    @property
+    def needs_attention(self) -> bool:
+        return (self.recent_max or 0) >= ATTENTION_MAX or (self.trend or 0.0) >= ATTENTION_RISE
 
     @property
     def attention(self) -> tuple[int, float, float]:

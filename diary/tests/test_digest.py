@@ -151,6 +151,9 @@ def test_parse_period(params, expected):
     "params",
     [
         {"days": "0"},
+        {"days": ""},
+        {"start": "", "end": ""},
+        {"start": "2026-01-01", "end": ""},
         {"days": "-3"},
         {"days": "abc"},
         {"days": "367"},

@@ -1,0 +1,70 @@
+"""The weekly email, for cron: `python manage.py send_digests` (e.g. Mondays at 07:00).
+
+Patients get a link to their digest; doctors get the names of patients who may need attention.
+No health details are ever written into an email: numbers and body parts stay behind sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+from django.core.management.base import BaseCommand
+from django.urls import reverse
+
+from accounts.models import DOCTORS, PATIENTS, User
+from diary.digest import patients_by_attention
+
+
+def _link(name: str, query: str = "") -> str:
+    return f"{settings.SITE_URL}{reverse(name)}{query}"
+
+
+def patient_message(patient: User) -> mail.EmailMessage:
+    body = (
+        f"Hello {patient.display_name()},\n\n"
+        "Your Painmap digest of the past week is ready:\n"
+        f"{_link('diary:digest', '?days=7')}\n\n"
+        "It shows how your pain changed, day by day and body part by body part, and you can\n"
+        "print it or download it for your next appointment.\n\n"
+        f"You can turn these emails off in your profile: {_link('profile')}\n"
+    )
+    return mail.EmailMessage("Your Painmap week", body, to=[patient.email])
+
+
+def doctor_message(doctor: User, attention: list[User], total: int) -> mail.EmailMessage:
+    if attention:
+        names = "\n".join(
+            f"  - {patient.display_name()} (@{patient.username})" for patient in attention
+        )
+        summary = (
+            f"{len(attention)} of your {total} patients may need attention this week:\n{names}\n"
+        )
+    else:
+        summary = f"None of your {total} patients stands out this week.\n"
+    body = (
+        f"Hello {doctor.display_name()},\n\n{summary}\n"
+        f"See them, sorted by who needs attention first: {_link('diary:patients')}\n\n"
+        f"You can turn these emails off in your profile: {_link('profile')}\n"
+    )
+    return mail.EmailMessage("Your patients this week on Painmap", body, to=[doctor.email])
+
+
+class Command(BaseCommand):
+    help = "Email the weekly digest link to patients and an attention summary to doctors."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        recipients = User.objects.filter(is_active=True, digest_emails=True).exclude(email="")
+        messages = [
+            patient_message(patient)
+            for patient in recipients.filter(groups__name=PATIENTS).exclude(groups__name=DOCTORS)
+        ]
+        for doctor in recipients.filter(groups__name=DOCTORS):
+            rows = patients_by_attention(doctor)
+            if rows:
+                attention = [row.patient for row in rows if row.needs_attention]
+                messages.append(doctor_message(doctor, attention, len(rows)))
+        with mail.get_connection() as connection:
+            sent = connection.send_messages(messages) or 0
+        self.stdout.write(f"Sent {sent} digest email{'s' if sent != 1 else ''}.")

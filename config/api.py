@@ -52,6 +52,17 @@ class StrictEmailField(serializers.EmailField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only: DRF would also take 0, 1, "yes" and "off"."""
+
+    default_error_messages = {"not_a_boolean": "Expected true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with `{"detail": ...}` errors renamed to the API's `{"error": ...}`.
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from config.api import StrictCharField
+from config.api import StrictBooleanField, StrictCharField
 from diary.models import (
     INTENSITY_MAX,
     INTENSITY_MIN,
@@ -37,14 +37,14 @@ class NoteSerializer(serializers.ModelSerializer):
 class NoteCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=255)
     body = StrictCharField(max_length=20000, required=False, allow_blank=True, default="")
-    shared = serializers.BooleanField(required=False, default=False)
+    shared = StrictBooleanField(required=False, default=False)
 
 
 class NoteUpdateSerializer(serializers.Serializer):
     note_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     title = StrictCharField(max_length=255, required=False)
     body = StrictCharField(max_length=20000, required=False, allow_blank=True)
-    shared = serializers.BooleanField(required=False)
+    shared = StrictBooleanField(required=False)
 
 
 class NoteDeleteSerializer(serializers.Serializer):

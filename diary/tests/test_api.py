@@ -257,6 +257,14 @@ def test_note_bad_input(patient_api, payload):
     assert not Note.objects.exists()
 
 
+@pytest.mark.parametrize("shared", [0, 1, "yes", None])
+def test_note_shared_must_be_a_boolean(patient_api, shared):
+    response = patient_api.post(NOTES, {"title": "ok", "shared": shared})
+    assert response.status_code == 400
+    assert "shared" in response.json()
+    assert not Note.objects.exists()
+
+
 def test_note_body_must_be_text(patient_api):
     response = patient_api.post(NOTES, {"title": "ok", "body": 0})
     assert response.status_code == 400

@@ -1,0 +1,142 @@
+"""The one write path of messaging: send, mark read, delete — each broadcast after commit.
+
+The database is the truth and the push is best effort: every broadcast goes out in
+`transaction.on_commit`, so a socket never hears of a message that was rolled back, and a client
+that missed a push resyncs from the last id it saw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from messaging.models import MAX_LENGTH, Message, pair_group, user_group
+
+
+class MessageError(ValueError):
+    """Input a person can fix: said back to them as it is, never a 500."""
+
+
+def can_chat(a: User, b: User) -> bool:
+    """Whether `a` and `b` may talk to each other. The only place that decides it.
+
+    For now anyone may talk to anyone else; care-link rules will change this one function.
+    """
+    return a.pk != b.pk
+
+
+def clean_text(text: Any) -> str:
+    """The message text, trimmed, or MessageError saying why it cannot be stored."""
+    if not isinstance(text, str):
+        raise MessageError("The message must be text.")
+    text = text.strip()
+    if not text:
+        raise MessageError("The message is empty.")
+    if len(text) > MAX_LENGTH:
+        raise MessageError(f"The message is longer than {MAX_LENGTH} characters.")
+    if "\x00" in text:
+        raise MessageError("The message must not contain NUL characters.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates from a crafted JSON frame
+        raise MessageError("The message is not valid Unicode text.") from exc
+    return text
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    """The API's Message shape (the sender and receiver must already be loaded)."""
+    return {
+        "id": message.pk,
+        "sender": message.sender.username,
+        "receiver": message.receiver.username,
+        "message": message.text,
+        "timestamp": message.timestamp.isoformat(),
+    }
+
+
+def _broadcast(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, event)
+
+
+def _on_commit_broadcast(events: list[tuple[str, dict[str, Any]]]) -> None:
+    def push() -> None:
+        for group, event in events:
+            _broadcast(group, event)
+
+    transaction.on_commit(push)
+
+
+def send_message(*, sender: User, receiver: User, text: Any) -> Message:
+    """Store a message from `sender` to `receiver`, then push it to both people's sockets.
+
+    Raises MessageError for bad text or a pair that may not talk. One INSERT; the pushed event
+    carries everything a socket needs, so receivers do no lookups.
+    """
+    if not can_chat(sender, receiver):
+        raise MessageError("You cannot send messages to this person.")
+    text = clean_text(text)
+    with transaction.atomic():
+        message = Message.objects.create(sender=sender, receiver=receiver, text=text)
+        data = message_data(message)
+        _on_commit_broadcast(
+            [
+                (
+                    pair_group(sender.pk, receiver.pk),
+                    {
+                        "type": "chat.message",
+                        "message": data,
+                        "sender_id": sender.pk,
+                        "receiver_id": receiver.pk,
+                    },
+                ),
+                (user_group(receiver.pk), {"type": "inbox.changed"}),
+            ]
+        )
+    return message
+
+
+def mark_read(*, reader: User, peer: User, up_to_id: int | None = None) -> list[int]:
+    """Mark the messages `peer` sent to `reader` (up to `up_to_id`) as read; returns their ids.
+
+    The peer's sockets hear which messages were read (their ticks change) and the reader's
+    inbox its new unread count.
+    """
+    unread = Message.objects.unread_for(reader).filter(sender=peer)
+    if up_to_id is not None:
+        unread = unread.filter(pk__lte=up_to_id)
+    with transaction.atomic():
+        ids = list(unread.values_list("pk", flat=True))
+        if not ids:
+            return []
+        Message.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        _on_commit_broadcast(
+            [
+                (
+                    pair_group(reader.pk, peer.pk),
+                    {"type": "chat.read", "reader_id": reader.pk, "ids": ids},
+                ),
+                (user_group(reader.pk), {"type": "inbox.changed"}),
+            ]
+        )
+    return ids
+
+
+def delete_conversation(*, user: User, peer: User) -> int:
+    """Delete every message between `user` and `peer`, both directions; returns how many."""
+    with transaction.atomic():
+        count, _ = Message.objects.between(user, peer).delete()
+        _on_commit_broadcast(
+            [
+                (pair_group(user.pk, peer.pk), {"type": "chat.cleared"}),
+                (user_group(user.pk), {"type": "inbox.changed"}),
+                (user_group(peer.pk), {"type": "inbox.changed"}),
+            ]
+        )
+    return count

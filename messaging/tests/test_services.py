@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from messaging import services
+from messaging.models import Message, pair_group, user_group
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listen():
+    """A channel in the given groups; returns a function that drains what it got."""
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+
+    def join(*groups: str):
+        for group in groups:
+            async_to_sync(layer.group_add)(group, channel)
+
+        def drain() -> list[dict]:
+            events = []
+            while True:
+                try:
+                    events.append(async_to_sync(_receive_nowait)(layer, channel))
+                except TimeoutError:
+                    return events
+
+        return drain
+
+    return join
+
+
+async def _receive_nowait(layer, channel):
+    import asyncio
+
+    return await asyncio.wait_for(layer.receive(channel), 0.05)
+
+
+def test_can_chat_is_anyone_but_yourself(patient, doctor):
+    assert services.can_chat(patient, doctor)
+    assert services.can_chat(doctor, patient)
+    assert not services.can_chat(patient, patient)
+
+
+def test_send_message_stores_trimmed_text(patient, doctor):
+    message = services.send_message(sender=patient, receiver=doctor, text="  hello  ")
+    assert Message.objects.get().text == "hello"
+    assert message.sender == patient
+    assert message.receiver == doctor
+    assert message.read_at is None
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 5001, "longer than 5000"),
+        ("a\x00b", "NUL"),
+        ("\ud800", "Unicode"),
+        (None, "must be text"),
+        (42, "must be text"),
+    ],
+)
+def test_send_message_refuses_bad_text(patient, doctor, text, error):
+    with pytest.raises(services.MessageError, match=error):
+        services.send_message(sender=patient, receiver=doctor, text=text)
+    assert not Message.objects.exists()
+
+
+def test_send_message_accepts_exactly_5000(patient, doctor):
+    services.send_message(sender=patient, receiver=doctor, text="x" * 5000)
+    assert len(Message.objects.get().text) == 5000
+
+
+def test_send_message_to_yourself_is_refused(patient):
+    with pytest.raises(services.MessageError):
+        services.send_message(sender=patient, receiver=patient, text="hi")
+    assert not Message.objects.exists()
+
+
+def test_send_message_broadcasts_after_commit(
+    patient, doctor, listen, django_capture_on_commit_callbacks
+):
+    drain = listen(pair_group(patient.pk, doctor.pk), user_group(doctor.pk))
+    with django_capture_on_commit_callbacks() as callbacks:
+        message = services.send_message(sender=patient, receiver=doctor, text="hi")
+        assert drain() == []  # nothing before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    events = drain()
+    assert events[0] == {
+        "type": "chat.message",
+        "message": {
+            "id": message.pk,
+            "sender": "alice",
+            "receiver": "drwho",
+            "message": "hi",
+            "timestamp": message.timestamp.isoformat(),
+        },
+        "sender_id": patient.pk,
+        "receiver_id": doctor.pk,
+    }
+    assert events[1] == {"type": "inbox.changed"}
+    assert len(events) == 2
+
+
+def test_rolled_back_message_is_never_broadcast(
+    patient, doctor, listen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    drain = listen(pair_group(patient.pk, doctor.pk))
+
+    def send_then_fail() -> None:
+        with transaction.atomic():
+            services.send_message(sender=patient, receiver=doctor, text="hi")
+            raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        send_then_fail()
+    assert callbacks == []
+    assert drain() == []
+    assert not Message.objects.exists()
+
+
+def test_mark_read_marks_only_the_peers_messages_to_me(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    to_me = services.send_message(sender=doctor, receiver=patient, text="1")
+    later = services.send_message(sender=doctor, receiver=patient, text="2")
+    mine = services.send_message(sender=patient, receiver=doctor, text="3")
+    other = services.send_message(sender=other_patient, receiver=patient, text="4")
+    drain = listen(pair_group(patient.pk, doctor.pk), user_group(patient.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.mark_read(reader=patient, peer=doctor, up_to_id=to_me.pk) == [to_me.pk]
+    assert drain() == [
+        {"type": "chat.read", "reader_id": patient.pk, "ids": [to_me.pk]},
+        {"type": "inbox.changed"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.mark_read(reader=patient, peer=doctor) == [later.pk]
+        assert services.mark_read(reader=patient, peer=doctor) == []
+    read = set(Message.objects.filter(read_at__isnull=False).values_list("pk", flat=True))
+    assert read == {to_me.pk, later.pk}
+    assert mine.pk not in read
+    assert other.pk not in read
+
+
+def test_delete_conversation_both_directions_only(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    services.send_message(sender=doctor, receiver=patient, text="1")
+    services.send_message(sender=patient, receiver=doctor, text="2")
+    kept = services.send_message(sender=other_patient, receiver=doctor, text="3")
+    drain = listen(pair_group(patient.pk, doctor.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.delete_conversation(user=patient, peer=doctor) == 2
+    assert list(Message.objects.all()) == [kept]
+    assert drain() == [{"type": "chat.cleared"}]
+
+
+def test_message_data_shape(patient, doctor):
+    message = services.send_message(sender=patient, receiver=doctor, text="hi")
+    data = services.message_data(message)
+    assert set(data) == {"id", "sender", "receiver", "message", "timestamp"}
+    assert data["timestamp"].endswith("+00:00")

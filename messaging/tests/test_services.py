@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
 from messaging import services
 from messaging.models import Message, pair_group, user_group
@@ -11,32 +9,24 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def listen():
-    """A channel in the given groups; returns a function that drains what it got."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+def listen(monkeypatch):
+    """Records what the services broadcast to the given groups; returns a drain function.
+
+    The real channel layer is exercised by the consumer tests; here only what is pushed, where
+    and when matters (a fake keeps these sync tests free of event-loop juggling on Redis).
+    """
+    pushed: list[tuple[str, dict]] = []
+    monkeypatch.setattr(services, "_broadcast", lambda group, event: pushed.append((group, event)))
 
     def join(*groups: str):
-        for group in groups:
-            async_to_sync(layer.group_add)(group, channel)
-
         def drain() -> list[dict]:
-            events = []
-            while True:
-                try:
-                    events.append(async_to_sync(_receive_nowait)(layer, channel))
-                except TimeoutError:
-                    return events
+            events = [event for group, event in pushed if group in groups]
+            pushed.clear()
+            return events
 
         return drain
 
     return join
-
-
-async def _receive_nowait(layer, channel):
-    import asyncio
-
-    return await asyncio.wait_for(layer.receive(channel), 0.05)
 
 
 def test_can_chat_is_anyone_but_yourself(patient, doctor):

@@ -206,3 +206,11 @@ def test_schema_documents_every_chat_route(api_client):
         "/api/chat/conversations/delete/{peer}/",
     ):
         assert path in schema
+
+
+def test_start_conversation_takes_json_only(patient, doctor):
+    response = token_client(patient).post(
+        CONVERSATIONS, {"peer_username": "drwho"}, format="multipart"
+    )
+    assert response.status_code == 415
+    assert "error" in response.json()

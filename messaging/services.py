@@ -7,9 +7,13 @@ that missed a push resyncs from the last id it saw.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import weakref
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -59,10 +63,52 @@ def message_data(message: Message) -> dict[str, Any]:
     }
 
 
-def _broadcast(group: str, event: dict[str, Any]) -> None:
+logger = logging.getLogger(__name__)
+
+# One outbox per event loop: pushes leave in the order they were committed, and the database
+# thread never waits on the channel layer (a Redis round trip per group per message).
+_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's event loop when this code runs in one of its sync_to_async threads."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() else None
+
+
+async def _drain_outbox(queue: asyncio.Queue) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, event)
+    while True:
+        group, event = await queue.get()
+        try:
+            await layer.group_send(group, event)
+        except Exception:  # the push is best effort; clients resync from the database
+            logger.exception("Could not push %s to %s", event.get("type"), group)
+
+
+def _enqueue(loop: asyncio.AbstractEventLoop, group: str, event: dict[str, Any]) -> None:
+    queue = _outboxes.get(loop)
+    if queue is None:
+        queue = _outboxes[loop] = asyncio.Queue()
+        task = loop.create_task(_drain_outbox(queue))
+        task.add_done_callback(lambda _: _outboxes.pop(loop, None))
+    queue.put_nowait((group, event))
+
+
+def _broadcast(group: str, event: dict[str, Any]) -> None:
+    """Push an event to a group: through the server loop's outbox, or directly when sync."""
+    if get_channel_layer() is None:
+        return
+    loop = _server_loop()
+    if loop is not None:
+        # call_soon_threadsafe keeps the callbacks' order, so the outbox keeps commit order.
+        loop.call_soon_threadsafe(_enqueue, loop, group, event)
+    else:
+        async_to_sync(get_channel_layer().group_send)(group, event)
 
 
 def _on_commit_broadcast(events: list[tuple[str, dict[str, Any]]]) -> None:

@@ -312,7 +312,7 @@ def report(result: Result, floor: Result | None) -> None:
     order = sum(s.out_of_order for s in result.sides)
     errors = sum(s.errors for s in result.sides)
     rate = result.delivered / result.elapsed
-    cpu_per_msg = result.cpu / max(1, result.sent)
+    cpu_per_msg = result.cpu / max(1, result.delivered)  # per message actually carried
     share = 100 * result.delivered / max(1, result.sent)
 
     def ms(values: list[float]) -> str:
@@ -332,7 +332,7 @@ def report(result: Result, floor: Result | None) -> None:
     if floor is not None and floor.delivered and floor.latencies:
         f_lat = floor.latencies
         f_rate = floor.delivered / floor.elapsed
-        f_cpu = floor.cpu / max(1, floor.sent)
+        f_cpu = floor.cpu / max(1, floor.delivered)
         p99 = pct(lat, 99) / pct(f_lat, 99)
         p50 = pct(lat, 50) / pct(f_lat, 50)
         print(

@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 PASSWORD = "e2e-long-secret-pass-42"
+# The htmx ws extension's wrapper around the chat box's socket.
+WRAPPER = "document.getElementById('chat')['htmx-internal-data'].webSocket"
 
 
 @pytest.fixture
@@ -139,3 +141,36 @@ def test_delete_conversation(browser, base_url, people) -> None:
         expect(pat.get_by_text("No conversations yet — start one by username.")).to_be_visible()
     finally:
         pat_context.close()
+
+
+def test_reconnect_fetches_missed_messages_once(browser, base_url, people) -> None:
+    patient, doctor = people
+    pat_context, pat = sign_in(browser, base_url, patient)
+    doc_context, doc = sign_in(browser, base_url, doctor)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        doc.goto(f"/chat/{patient}/")
+        wait_for_socket(pat)
+        wait_for_socket(doc)
+        send(doc, "before the drop")
+        expect(pat.locator(".chat-message")).to_have_count(1)
+        # Drop the patient's socket (a plain close: the extension will not reconnect by itself).
+        pat.evaluate(f"{WRAPPER}.socket.close()")
+        pat.wait_for_function(f"{WRAPPER}.socket.readyState === 3")
+        send(doc, "missed one")
+        send(doc, "missed two")
+        expect(doc.locator(".chat-message")).to_have_count(3)
+        expect(pat.locator(".chat-message")).to_have_count(1)
+        # Reconnect the way the extension does after an abnormal close.
+        pat.evaluate(f"{WRAPPER}.init()")
+        expect(pat.locator(".chat-message")).to_have_count(3)
+        expect(pat.locator(".chat-bubble")).to_have_text(
+            ["before the drop", "missed one", "missed two"]
+        )
+        send(doc, "after")
+        expect(pat.locator(".chat-bubble")).to_have_text(
+            ["before the drop", "missed one", "missed two", "after"]
+        )
+    finally:
+        pat_context.close()
+        doc_context.close()

@@ -121,16 +121,28 @@ class WriteBatcher:
                     try:
                         result = await _store([(sender, receiver, text)])
                     except Exception as exc:
-                        future.done() or future.set_exception(exc)
+                        _settle(future, error=exc)
                     else:
-                        future.done() or future.set_result(result[0])
+                        _settle(future, result=result[0])
                 continue
             except Exception as exc:
                 for *_, future in batch:
-                    future.done() or future.set_exception(exc)
+                    _settle(future, error=exc)
                 continue
             for (*_, future), message in zip(batch, messages, strict=True):
-                future.done() or future.set_result(message)
+                _settle(future, result=message)
+
+
+def _settle(
+    future: asyncio.Future, result: Message | None = None, error: BaseException | None = None
+) -> None:
+    """Answer a waiting socket, unless it went away meanwhile (its future is then cancelled)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriteBatcher] = (

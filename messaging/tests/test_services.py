@@ -158,3 +158,24 @@ def test_message_data_shape(patient, doctor):
     data = services.message_data(message)
     assert set(data) == {"id", "sender", "receiver", "message", "timestamp"}
     assert data["timestamp"].endswith("+00:00")
+
+
+def test_send_messages_stores_in_order_and_pushes_after_commit(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    drain = listen(pair_group(patient.pk, doctor.pk), pair_group(other_patient.pk, doctor.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = services.send_messages(
+            items=[(patient, doctor, "a"), (doctor, patient, "b"), (other_patient, doctor, "c")]
+        )
+    assert [m.text for m in Message.objects.order_by("id")] == ["a", "b", "c"]
+    assert [m.pk for m in messages] == sorted(m.pk for m in messages)
+    assert [e["message"]["message"] for e in drain()] == ["a", "b", "c"]
+
+
+def test_send_messages_is_all_or_nothing(patient, doctor, listen):
+    drain = listen(pair_group(patient.pk, doctor.pk))
+    with pytest.raises(services.MessageError):
+        services.send_messages(items=[(patient, doctor, "fine"), (patient, doctor, "")])
+    assert not Message.objects.exists()
+    assert drain() == []

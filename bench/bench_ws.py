@@ -98,6 +98,15 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    async def settle(self, limit: float = 60.0) -> None:
+        """Wait until the server is idle, so one phase's backlog is not billed to the next."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            before = self.cpu_seconds()
+            await asyncio.sleep(1.0)
+            if self.cpu_seconds() - before < 0.05:
+                return
+
     def vm(self, key: str) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith(key + ":"):
@@ -281,7 +290,10 @@ async def run_load(
                 )
             )
         )
-    await asyncio.gather(*(e.wait() for e in ready))
+    try:  # bounded: a side that never connects ends the run rather than hanging it
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 120)
+    except TimeoutError:
+        print(f"  {sum(not e.is_set() for e in ready)} sockets did not connect in 120 s")
     await asyncio.sleep(max(0.0, start - time.perf_counter()))
     cpu0 = server.cpu_seconds()
     await asyncio.sleep(duration)
@@ -298,6 +310,8 @@ async def run_load(
     elapsed = time.perf_counter() - start
     cpu = server.cpu_seconds() - cpu0
     stop.set()
+    for task in tasks:  # a saturated server may never answer the close handshake
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     result = Result(label, flat, elapsed, cpu, server.vm("VmHWM"), server.vm("VmRSS"))
     result.sent = sum(s.sent for s in flat)
@@ -385,6 +399,7 @@ async def main() -> None:
                 lambda text: text,
             )
             report(floor, None)
+            await server.settle()
             ours = await run_load(
                 server,
                 "chat consumer",

@@ -80,23 +80,42 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
     return loop if loop is not None and loop.is_running() else None
 
 
+# Badge and inbox refreshes are coalesced per user: at most one per this many seconds.
+INBOX_DEBOUNCE = 0.2
+
+
 async def _drain_outbox(queue: asyncio.Queue) -> None:
     """Send what queued up: each group's events in order, different groups side by side.
 
     With Redis every group_send is a round trip; one at a time capped a server at ~100
-    messages a second. Repeated "inbox.changed" events for one user collapse into one.
+    messages a second. "inbox.changed" only says "look again", so a user's repeats within
+    INBOX_DEBOUNCE collapse into one.
     """
     layer = get_channel_layer()
+    pending_inbox: set[str] = set()
+    flusher: asyncio.Task | None = None
+
+    async def flush_inbox() -> None:
+        while pending_inbox:
+            await asyncio.sleep(INBOX_DEBOUNCE)
+            groups = list(pending_inbox)
+            pending_inbox.clear()
+            await asyncio.gather(
+                *(_send_in_order(layer, g, [{"type": "inbox.changed"}]) for g in groups)
+            )
+
     while True:
         batch = [await queue.get()]
         while not queue.empty():
             batch.append(queue.get_nowait())
         by_group: dict[str, list[dict[str, Any]]] = {}
         for group, event in batch:
-            events = by_group.setdefault(group, [])
-            if event.get("type") == "inbox.changed" and event in events:
-                continue
-            events.append(event)
+            if event.get("type") == "inbox.changed":
+                pending_inbox.add(group)
+            else:
+                by_group.setdefault(group, []).append(event)
+        if pending_inbox and (flusher is None or flusher.done()):
+            flusher = asyncio.create_task(flush_inbox())
         await asyncio.gather(*(_send_in_order(layer, g, e) for g, e in by_group.items()))
 
 

@@ -220,8 +220,12 @@ async def run_side(
                             side.errors += 1
                             continue
                         text = data["message"]
-                    _pair, who, seq, sent_at = text.split(":")
-                    who, seq = int(who), int(seq)
+                    try:
+                        _pair, who, seq, sent_at = text.split(":")
+                        who, seq = int(who), int(seq)
+                    except ValueError:  # not one of ours: count it, keep reading
+                        side.errors += 1
+                        continue
                     if (who, seq) in seen:
                         side.duplicates += 1
                         continue

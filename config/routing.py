@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from messaging.routing import websocket_urlpatterns as messaging_routes
+
+websocket_urlpatterns: list[URLPattern] = [
+    *messaging_routes,
+]

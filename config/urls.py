@@ -28,6 +28,8 @@ urlpatterns = [
     path("diary/", include("diary.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/diary/", include("diary.api_urls")),
+    path("api/chat/", include("messaging.api_urls")),
+    path("chat/", include("messaging.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
 ]

@@ -1,4 +1,5 @@
-"""The authorization matrix: every route that reads or reaches a patient x every kind of caller.
+"""The authorization matrix: every route that reads or reaches a patient x every kind of caller
+(pages, API routes and the chat socket).
 
 One parametrized test; loosening any access rule (accounts.access) turns a cell red.
 """
@@ -6,6 +7,9 @@ One parametrized test; loosening any access rule (accounts.access) turns a cell 
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -28,11 +32,18 @@ MATRIX = [
     ("/api/diary/notes/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
     ("/api/diary/digest/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
     ("/api/diary/export/?format=fhir&patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
+    # Chat: anyone may open the page (it says why sending is closed); starting a conversation and
+    # the socket need an active link. 101 is an accepted WebSocket, 403 a refused one.
+    ("/chat/alice/", "page", (302, 404, 200, 200, 200, 200, 200)),
+    ("/api/chat/conversations/", "api-start", (401, 400, 403, 200, 403, 403, 403)),
+    ("/ws/chat/alice/", "ws", (403, 403, 403, 101, 403, 403, 403)),
 ]
 
 
 @pytest.fixture
 def cast(db) -> dict[str, User | None]:
+    if not BodyPart.objects.exists():  # a transactional test before this one flushed them
+        call_command("loaddata", "bodyparts.json", verbosity=0)
     alice = make_user("alice")
     diary.record_pain(
         owner=alice, body_part=BodyPart.objects.get(pk=21), pain_type="burning", intensity=6
@@ -54,6 +65,29 @@ def cast(db) -> dict[str, User | None]:
     }
 
 
+async def websocket_status(user: User | None, path: str) -> int:
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    key = (await database_sync_to_async(accounts.issue_token)(user=user)).key if user else ""
+    communicator = WebsocketCommunicator(
+        application, f"{path}?token={key}", headers=[(b"origin", b"http://localhost")]
+    )
+    connected, _ = await communicator.connect()
+    await communicator.disconnect()
+    return 101 if connected else 403
+
+
+def status_for(user: User | None, kind: str, route: str) -> int:
+    if kind == "ws":
+        return async_to_sync(websocket_status)(user, route)
+    if kind == "api-start":
+        client = token_client(user) if user else APIClient()
+        return client.post(route, {"peer_username": "alice"}).status_code
+    return client_for(user, kind).get(route).status_code
+
+
 def client_for(user: User | None, kind: str) -> Client | APIClient:
     if kind == "api":
         return token_client(user) if user else APIClient()
@@ -63,7 +97,10 @@ def client_for(user: User | None, kind: str) -> Client | APIClient:
     return client
 
 
+# Transactional: the socket's consumer reads the database on its own terms (and closes the
+# connection after), which a test wrapped in one transaction cannot survive.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("route", "kind", "expected"), MATRIX, ids=[row[0] for row in MATRIX])
 def test_authorization_matrix(cast, route, kind, expected):
-    got = tuple(client_for(cast[role], kind).get(route).status_code for role in ROLES)
+    got = tuple(status_for(cast[role], kind, route) for role in ROLES)
     assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))

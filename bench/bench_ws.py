@@ -1,0 +1,422 @@
+"""WebSocket chat benchmark: our chat consumer against a bare echo relay in the same server.
+
+    python bench/bench_ws.py                 # 20 pairs, 10 msg/s per pair, 30 s
+    python bench/bench_ws.py --saturate      # 100 pairs (past saturation on a small machine)
+    python bench/bench_ws.py --pairs 5 --duration 5
+
+Starts its own Daphne on 127.0.0.1 (a temp SQLite file, or DATABASE_URL / REDIS_URL from the
+environment) with PAINMAP_BENCH_ECHO=1, which mounts the echo floor. Each pair's two sides send
+alternately at the set rate; every frame carries (pair, side, seq, send time). Figures: delivered
+vs expected at the peer, duplicates, order, latency send -> arrival at the peer, connect time,
+history-on-connect time, server CPU per message (/proc/<pid>/stat) and peak memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+ORIGIN = "http://127.0.0.1"
+APP = "config.asgi:application"
+HISTORY = 50  # messages stored per pair before the run, to time history-on-connect
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+class Server:
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DEBUG": "0",
+            "HTTPS": "0",
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            "PAINMAP_BENCH_ECHO": "1",
+        }
+        if not os.environ.get("DATABASE_URL"):
+            self.env["SQLITE_PATH"] = str(tmp / "bench.sqlite3")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def manage(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        ).stdout
+
+    def start(self) -> None:
+        self.manage("migrate", "--noinput", "-v0")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("daphne did not start") from None
+                time.sleep(0.2)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def settle(self, limit: float = 60.0) -> None:
+        """Wait until the server is idle, so one phase's backlog is not billed to the next."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline:
+            before = self.cpu_seconds()
+            await asyncio.sleep(1.0)
+            if self.cpu_seconds() - before < 0.05:
+                return
+
+    def vm(self, key: str) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def create_users(server: Server, pairs: int, prefix: str) -> list[tuple[str, str, str, str]]:
+    """`pairs` pairs of users with tokens and HISTORY stored messages each, in one shell call."""
+    code = f"""
+import json
+from accounts.models import User
+from rest_framework.authtoken.models import Token
+from messaging.models import Message
+from django.contrib.auth.hashers import make_password
+pw = make_password("bench-pass-42")
+names = [f"{prefix}{{i}}{{s}}" for i in range({pairs}) for s in "ab"]
+User.objects.bulk_create(
+    [User(username=n, email=n + "@example.com", password=pw) for n in names]
+)
+users = list(User.objects.filter(username__in=names).order_by("id"))
+by_name = {{u.username: u for u in users}}
+Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+tokens = dict(Token.objects.filter(user__in=users).values_list("user__username", "key"))
+msgs = []
+for i in range({pairs}):
+    a, b = by_name[f"{prefix}{{i}}a"], by_name[f"{prefix}{{i}}b"]
+    for k in range({HISTORY}):
+        s, r = (a, b) if k % 2 else (b, a)
+        msgs.append(Message(sender=s, receiver=r, text=f"history {{k}}"))
+Message.objects.bulk_create(msgs, batch_size=2000)
+print(json.dumps(tokens))
+"""
+    tokens = json.loads(server.manage("shell", "-c", code).strip().splitlines()[-1])
+    return [
+        (f"{prefix}{i}a", tokens[f"{prefix}{i}a"], f"{prefix}{i}b", tokens[f"{prefix}{i}b"])
+        for i in range(pairs)
+    ]
+
+
+@dataclass
+class Side:
+    name: str
+    url: str
+    sent: int = 0
+    received_from_peer: list[tuple[int, float]] = field(default_factory=list)  # (seq, latency)
+    duplicates: int = 0
+    out_of_order: int = 0
+    errors: int = 0
+    connect_s: float = 0.0
+    history_s: float | None = None
+
+
+@dataclass
+class Result:
+    label: str
+    sides: list[Side]
+    elapsed: float
+    cpu: float
+    hwm_kb: int
+    rss_kb: int
+    sent: int = 0
+
+    @property
+    def delivered(self) -> int:
+        return sum(len(s.received_from_peer) for s in self.sides)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [lat for s in self.sides for _, lat in s.received_from_peer]
+
+
+async def run_side(
+    side: Side,
+    peer: Side,
+    index: int,
+    start: float,
+    duration: float,
+    interval: float,
+    offset: float,
+    history: int,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+    payload: callable,
+) -> None:
+    t0 = time.perf_counter()
+    async with connect(side.url, origin=ORIGIN, max_queue=None, ping_interval=None) as ws:
+        side.connect_s = time.perf_counter() - t0
+        for _ in range(history):
+            await ws.recv()
+        if history:
+            side.history_s = time.perf_counter() - t0
+        seen: set[tuple[int, int]] = set()
+        last_seq = {0: -1, 1: -1}
+
+        async def reader() -> None:
+            try:
+                async for raw in ws:
+                    text = raw
+                    if raw.startswith("{"):
+                        data = json.loads(raw)
+                        if "message" not in data:
+                            side.errors += 1
+                            continue
+                        text = data["message"]
+                    try:
+                        _pair, who, seq, sent_at = text.split(":")
+                        who, seq = int(who), int(seq)
+                    except ValueError:  # not one of ours: count it, keep reading
+                        side.errors += 1
+                        continue
+                    if (who, seq) in seen:
+                        side.duplicates += 1
+                        continue
+                    seen.add((who, seq))
+                    if seq < last_seq[who]:
+                        side.out_of_order += 1
+                    last_seq[who] = seq
+                    if who != index:
+                        side.received_from_peer.append((seq, time.perf_counter() - float(sent_at)))
+            except Exception:  # the socket closes at the end
+                pass
+
+        task = asyncio.create_task(reader())
+        ready.set()
+        await asyncio.sleep(max(0.0, start - time.perf_counter()) + offset)
+        seq = 0
+        next_at = time.perf_counter()
+        while time.perf_counter() < start + duration:
+            await ws.send(payload(f"p:{index}:{seq}:{time.perf_counter():.6f}"))
+            side.sent += 1
+            seq += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        await stop.wait()
+        task.cancel()
+
+
+async def run_load(
+    server: Server,
+    label: str,
+    urls: list[tuple[str, str]],
+    rate: float,
+    duration: float,
+    history: int,
+    payload: callable,
+) -> Result:
+    interval = 2 / rate  # each side sends half the pair's rate
+    sides = [(Side("a", a), Side("b", b)) for a, b in urls]
+    ready = [asyncio.Event() for _ in range(2 * len(sides))]
+    stop = asyncio.Event()
+    start = time.perf_counter() + 3 + len(sides) * 0.02  # everyone connected first
+    tasks = []
+    for i, (a, b) in enumerate(sides):
+        offset = (i / max(1, len(sides))) * interval  # spread the pairs over the interval
+        tasks.append(
+            asyncio.create_task(
+                run_side(
+                    a, b, 0, start, duration, interval, offset, history, ready[2 * i], stop, payload
+                )
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
+                run_side(
+                    b,
+                    a,
+                    1,
+                    start,
+                    duration,
+                    interval,
+                    offset + interval / 2,
+                    history,
+                    ready[2 * i + 1],
+                    stop,
+                    payload,
+                )
+            )
+        )
+    try:  # bounded: a side that never connects ends the run rather than hanging it
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 120)
+    except TimeoutError:
+        print(f"  {sum(not e.is_set() for e in ready)} sockets did not connect in 120 s")
+    await asyncio.sleep(max(0.0, start - time.perf_counter()))
+    cpu0 = server.cpu_seconds()
+    await asyncio.sleep(duration)
+    flat = [s for pair in sides for s in pair]
+    # Drain: wait until every sent message arrived at its peer, or 10 s.
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        if all(
+            len(b.received_from_peer) >= a.sent and len(a.received_from_peer) >= b.sent
+            for a, b in sides
+        ):
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - start
+    cpu = server.cpu_seconds() - cpu0
+    stop.set()
+    for task in tasks:  # a saturated server may never answer the close handshake
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    result = Result(label, flat, elapsed, cpu, server.vm("VmHWM"), server.vm("VmRSS"))
+    result.sent = sum(s.sent for s in flat)
+    return result
+
+
+def report(result: Result, floor: Result | None) -> None:
+    lat = result.latencies
+    connects = [s.connect_s for s in result.sides]
+    histories = [s.history_s for s in result.sides if s.history_s is not None]
+    dup = sum(s.duplicates for s in result.sides)
+    order = sum(s.out_of_order for s in result.sides)
+    errors = sum(s.errors for s in result.sides)
+    rate = result.delivered / result.elapsed
+    cpu_per_msg = result.cpu / max(1, result.delivered)  # per message actually carried
+    share = 100 * result.delivered / max(1, result.sent)
+
+    def ms(values: list[float]) -> str:
+        return f"{pct(values, 50) * 1000:.1f} / {pct(values, 99) * 1000:.1f} ms"
+
+    print(f"\n== {result.label}")
+    print(f"  delivered to peer : {result.delivered}/{result.sent} ({share:.1f}%)")
+    print(f"  duplicates {dup}, out of order {order}, error frames {errors}")
+    print(f"  delivered msg/s   : {rate:.0f}")
+    print(f"  latency p50/p99   : {ms(lat)}")
+    print(f"  connect p50/p99   : {ms(connects)}")
+    if histories:
+        print(f"  history of {HISTORY} messages on connect p50/p99: {ms(histories)}")
+    print(f"  server CPU/message: {cpu_per_msg * 1e6:.0f} µs ({result.cpu:.2f} s CPU)")
+    hwm, rss = result.hwm_kb / 1024, result.rss_kb / 1024
+    print(f"  server memory     : VmHWM {hwm:.0f} MiB, VmRSS {rss:.0f} MiB")
+    if floor is not None and floor.delivered and floor.latencies:
+        f_lat = floor.latencies
+        f_rate = floor.delivered / floor.elapsed
+        f_cpu = floor.cpu / max(1, floor.delivered)
+        p99 = pct(lat, 99) / pct(f_lat, 99)
+        p50 = pct(lat, 50) / pct(f_lat, 50)
+        print(
+            f"  vs floor          : p99 x{p99:.2f}, p50 x{p50:.2f}, msg/s x{rate / f_rate:.2f}, "
+            f"CPU/message x{cpu_per_msg / f_cpu:.2f}"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=10.0, help="messages per second per pair")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending (max 120)")
+    parser.add_argument("--saturate", action="store_true", help="100 pairs, past saturation")
+    args = parser.parse_args()
+    if args.saturate:
+        args.pairs = 100
+    args.duration = min(args.duration, 120.0)
+    args.pairs = min(args.pairs, 500)
+    layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
+    db = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    print(
+        f"bench_ws: {args.pairs} pairs x {args.rate:g} msg/s per pair for {args.duration:g} s; "
+        f"{db}, {layer} channel layer; {os.cpu_count()} CPUs"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp))
+        server.start()
+        try:
+            prefix = f"b{uuid.uuid4().hex[:5]}u"
+            users = create_users(server, args.pairs, prefix)
+            base = f"ws://127.0.0.1:{server.port}"
+            echo_urls = [
+                (f"{base}/ws/bench/echo/{i}/?token={ta}", f"{base}/ws/bench/echo/{i}/?token={tb}")
+                for i, (_, ta, _, tb) in enumerate(users)
+            ]
+            chat_urls = [
+                (f"{base}/ws/chat/{b}/?token={ta}", f"{base}/ws/chat/{a}/?token={tb}")
+                for a, ta, b, tb in users
+            ]
+            floor = await run_load(
+                server,
+                "floor: bare echo relay",
+                echo_urls,
+                args.rate,
+                args.duration,
+                0,
+                lambda text: text,
+            )
+            report(floor, None)
+            await server.settle()
+            ours = await run_load(
+                server,
+                "chat consumer",
+                chat_urls,
+                args.rate,
+                args.duration,
+                HISTORY,
+                lambda text: json.dumps({"message": text}),
+            )
+            report(ours, floor)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

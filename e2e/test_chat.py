@@ -1,0 +1,176 @@
+"""Chat journeys: a patient and a doctor, each in a browser context of their own."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+PASSWORD = "e2e-long-secret-pass-42"
+# The htmx ws extension's wrapper around the chat box's socket.
+WRAPPER = "document.getElementById('chat')['htmx-internal-data'].webSocket"
+
+
+@pytest.fixture
+def people(daphne_server) -> tuple[str, str]:
+    suffix = uuid.uuid4().hex[:6]
+    patient, doctor = f"pat{suffix}", f"doc.{suffix}"
+    daphne_server.shell(
+        "from accounts import services as s\n"
+        f"p = s.register_user(username='{patient}', email='{patient}@example.com', "
+        f"password='{PASSWORD}')\n"
+        f"d = s.register_user(username='{doctor}', email='{suffix}d@example.com', "
+        f"password='{PASSWORD}')\n"
+        "s.set_role(users=[d], role='doctor')\n"
+    )
+    return patient, doctor
+
+
+def sign_in(browser: Browser, base_url: str, username: str) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signed-in-as")).to_contain_text(username)
+    return context, page
+
+
+def send(page: Page, text: str) -> None:
+    page.locator("#chat-input").fill(text)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#chat-input")).to_have_value("")
+
+
+def wait_for_socket(page: Page) -> None:
+    # htmx marks nothing on open; the chat box is live once the composer has a socket to use.
+    page.wait_for_function(
+        "() => { const el = document.getElementById('chat');"
+        " return el && htmx && el['htmx-internal-data'] && el['htmx-internal-data'].webSocket"
+        " && el['htmx-internal-data'].webSocket.socket.readyState === 1 }"
+    )
+
+
+def test_patient_and_doctor_chat_live(browser, base_url, people) -> None:
+    patient, doctor = people
+    pat_context, pat = sign_in(browser, base_url, patient)
+    doc_context, doc = sign_in(browser, base_url, doctor)
+    try:
+        pat.get_by_role("link", name="Chat").click()
+        expect(pat.get_by_text("No conversations yet — start one by username.")).to_be_visible()
+        pat.get_by_label("Start a conversation").fill(doctor)
+        pat.get_by_role("button", name="Open chat").click()
+        expect(pat).to_have_url(re.compile(rf"/chat/{re.escape(doctor)}/$"))
+        wait_for_socket(pat)
+
+        # The doctor waits on the inbox: badge and rows update live.
+        doc.goto("/chat/")
+        badge = doc.locator("#unread-badge")
+        expect(badge).to_be_hidden()
+        send(pat, "Hello doctor, my knee hurts")
+        expect(pat.locator(".chat-message.mine")).to_contain_text("my knee hurts")
+        expect(pat.locator(".chat-message.mine .chat-status")).to_have_attribute("title", "Sent")
+        expect(badge).to_have_text(re.compile(r"^1"))
+        expect(doc.locator(f'.conversation-row[data-peer="{patient}"]')).to_contain_text(
+            "my knee hurts"
+        )
+
+        doc.locator(f'.conversation-row[data-peer="{patient}"]').click()
+        wait_for_socket(doc)
+        expect(doc.locator(".chat-message.theirs")).to_contain_text("my knee hurts")
+        expect(doc.locator("#unread-badge")).to_be_hidden()
+        # The patient sees the read tick without reloading.
+        expect(pat.locator(".chat-message.mine .chat-status")).to_have_attribute("title", "Read")
+
+        send(doc, "Since when?")
+        expect(pat.locator(".chat-message.theirs")).to_contain_text("Since when?")
+        expect(doc.locator(".chat-message.mine")).to_contain_text("Since when?")
+        send(pat, "Two days")
+        expect(doc.locator(".chat-message.theirs").last).to_contain_text("Two days")
+        expect(pat.locator(".chat-message")).to_have_count(3)
+        expect(doc.locator(".chat-message")).to_have_count(3)
+    finally:
+        pat_context.close()
+        doc_context.close()
+
+
+def test_markup_in_messages_is_shown_as_text(browser, base_url, people) -> None:
+    patient, doctor = people
+    pat_context, pat = sign_in(browser, base_url, patient)
+    doc_context, doc = sign_in(browser, base_url, doctor)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        doc.goto(f"/chat/{patient}/")
+        wait_for_socket(pat)
+        wait_for_socket(doc)
+        payloads = ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">']
+        for payload in payloads:
+            send(pat, payload)
+        for page in (pat, doc):
+            bubbles = page.locator(".chat-bubble")
+            expect(bubbles).to_have_count(2)
+            expect(bubbles.nth(0)).to_have_text(payloads[0])
+            expect(bubbles.nth(1)).to_have_text(payloads[1])
+            expect(page.locator(".chat-bubble img")).to_have_count(0)
+        # And after a reload, rendered by the page rather than the socket.
+        doc.reload()
+        expect(doc.locator(".chat-bubble").nth(1)).to_have_text(payloads[1])
+    finally:
+        pat_context.close()
+        doc_context.close()
+
+
+def test_delete_conversation(browser, base_url, people) -> None:
+    patient, doctor = people
+    pat_context, pat = sign_in(browser, base_url, patient)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        wait_for_socket(pat)
+        send(pat, "to be deleted")
+        expect(pat.locator(".chat-message")).to_have_count(1)
+        pat.get_by_role("link", name="Delete conversation").click()
+        expect(pat.get_by_text("All 1 message between you two will be deleted")).to_be_visible()
+        pat.get_by_role("button", name="Delete conversation").click()
+        expect(pat).to_have_url(re.compile(r"/chat/$"))
+        expect(pat.get_by_text(f"The conversation with {doctor} was deleted")).to_be_visible()
+        expect(pat.get_by_text("No conversations yet — start one by username.")).to_be_visible()
+    finally:
+        pat_context.close()
+
+
+def test_reconnect_fetches_missed_messages_once(browser, base_url, people) -> None:
+    patient, doctor = people
+    pat_context, pat = sign_in(browser, base_url, patient)
+    doc_context, doc = sign_in(browser, base_url, doctor)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        doc.goto(f"/chat/{patient}/")
+        wait_for_socket(pat)
+        wait_for_socket(doc)
+        send(doc, "before the drop")
+        expect(pat.locator(".chat-message")).to_have_count(1)
+        # Drop the patient's socket (a plain close: the extension will not reconnect by itself).
+        pat.evaluate(f"{WRAPPER}.socket.close()")
+        pat.wait_for_function(f"{WRAPPER}.socket.readyState === 3")
+        send(doc, "missed one")
+        send(doc, "missed two")
+        expect(doc.locator(".chat-message")).to_have_count(3)
+        expect(pat.locator(".chat-message")).to_have_count(1)
+        # Reconnect the way the extension does after an abnormal close.
+        pat.evaluate(f"{WRAPPER}.init()")
+        expect(pat.locator(".chat-message")).to_have_count(3)
+        expect(pat.locator(".chat-bubble")).to_have_text(
+            ["before the drop", "missed one", "missed two"]
+        )
+        send(doc, "after")
+        expect(pat.locator(".chat-bubble")).to_have_text(
+            ["before the drop", "missed one", "missed two", "after"]
+        )
+    finally:
+        pat_context.close()
+        doc_context.close()

@@ -1,0 +1,150 @@
+"""The chat API under /api/chat/ (the original backend's routes and shapes)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from config.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHORIZED, error
+from messaging import services
+from messaging.models import Message, conversations_for
+from messaging.serializers import (
+    ConversationLinksSerializer,
+    ConversationListSerializer,
+    HistoryQuerySerializer,
+    MessageSerializer,
+    StartConversationSerializer,
+)
+
+PEER = OpenApiParameter(
+    "peer", OpenApiTypes.STR, OpenApiParameter.PATH, description="The other person's username."
+)
+
+
+class PeerError(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _peer(request: Request, username: str, *, to_send: bool = False) -> User:
+    """The other person of a conversation, or PeerError carrying the 404/400/403 to answer.
+
+    Reading and deleting a conversation need only the other person; starting one (`to_send`)
+    needs the right to send (an active care link, or two doctors).
+    """
+    peer = User.objects.filter(username=username, is_active=True).first()
+    if peer is None:
+        raise PeerError(error("No user with that username.", status.HTTP_404_NOT_FOUND))
+    if peer.pk == request.user.pk:
+        raise PeerError(error("You cannot chat with yourself.", status.HTTP_400_BAD_REQUEST))
+    if to_send and not services.can_chat(request.user, peer):
+        raise PeerError(error(services.CANNOT_SEND, status.HTTP_403_FORBIDDEN))
+    return peer
+
+
+def _messages(queryset: QuerySet[Message]) -> list[dict]:
+    return [services.message_data(m) for m in queryset.with_people()]
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: ConversationListSerializer, 401: UNAUTHORIZED},
+    summary="The people you have conversations with, most recent first",
+)
+@extend_schema(
+    methods=["POST"],
+    request=StartConversationSerializer,
+    responses={
+        200: ConversationLinksSerializer,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+    },
+    summary="Start (or find) the conversation with a user: its API and WebSocket URLs",
+)
+@api_view(["GET", "POST"])
+# JSON only: Daphne (Twisted) answers a malformed multipart body with a bare 400 of its own
+# before the app sees it, which no schema can describe.
+@parser_classes([JSONParser])
+def conversations(request: Request) -> Response:
+    if request.method == "GET":
+        peers = [row["peer_user"].username for row in conversations_for(request.user)]
+        return Response({"unique_peers": peers})
+    username = request.data.get("peer_username") if hasattr(request.data, "get") else None
+    if not isinstance(username, str) or not username.strip():
+        return error("peer_username is required.", status.HTTP_400_BAD_REQUEST)
+    try:
+        peer = _peer(request, username.strip(), to_send=True)
+    except PeerError as exc:
+        return exc.response
+    return Response(
+        {
+            "chat_url": f"/api/chat/conversations/{peer.username}/",
+            "ws_url": f"/ws/chat/{peer.username}/",
+        }
+    )
+
+
+@extend_schema(
+    parameters=[PEER, HistoryQuerySerializer],
+    responses={
+        200: MessageSerializer(many=True),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+    },
+    summary="The messages with a user, oldest first (all, or `limit` before the id `before`)",
+)
+@api_view(["GET"])
+def conversation(request: Request, peer: str) -> Response:
+    query = HistoryQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    try:
+        other = _peer(request, peer)
+    except PeerError as exc:
+        return exc.response
+    messages = Message.objects.between(request.user, other)
+    before = query.validated_data.get("before")
+    limit = query.validated_data.get("limit")
+    if before is not None:
+        messages = messages.filter(pk__lt=before)
+    if limit is not None:
+        newest = messages.order_by("-id")[:limit]
+        return Response(list(reversed(_messages(newest))))
+    return Response(_messages(messages.chronological()))
+
+
+@extend_schema(
+    parameters=[PEER],
+    request=None,
+    responses={
+        204: OpenApiResponse(description="Every message between you two is deleted."),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+    },
+    summary="Delete the whole conversation with a user, in both directions",
+)
+@api_view(["DELETE"])
+def delete_conversation(request: Request, peer: str) -> Response:
+    try:
+        other = _peer(request, peer)
+    except PeerError as exc:
+        return exc.response
+    services.delete_conversation(user=request.user, peer=other)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(request: Request, rest: str = "") -> Response:
+    """Any other path under /api/chat/ (e.g. a username with a slash): JSON, not an HTML 404."""
+    return error("Not found.", status.HTTP_404_NOT_FOUND)

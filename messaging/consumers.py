@@ -1,0 +1,354 @@
+"""The chat and inbox sockets. Thin: authenticate, authorize, accept, delegate to services.
+
+One chat socket speaks one of two dialects, chosen when it connects: JSON Messages for API
+clients (the default, the original backend's contract), or server-rendered HTML fragments with
+`hx-swap-oob` for the browser's htmx ws extension (`?html=1`). Whatever the dialect, every frame
+a client sends is {"message": "..."} (htmx adds a "HEADERS" key, which is ignored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import weakref
+import zoneinfo
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from messaging import services
+from messaging.models import Message, conversations_for, pair_group, user_group
+
+# How many messages a browser gets back on reconnect before it is simply sent the whole list.
+HTML_CATCH_UP = 50
+# How many of the newest history ids a socket remembers to drop their copies from the group.
+RACE_WINDOW = 200
+
+
+def _query(scope: dict[str, Any]) -> dict[str, str]:
+    parsed = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def user_timezone(user: User) -> AbstractContextManager[None]:
+    """Render times in the user's own zone, as the pages do (UserTimezoneMiddleware)."""
+    try:
+        return (
+            timezone.override(zoneinfo.ZoneInfo(user.timezone)) if user.timezone else nullcontext()
+        )
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return nullcontext()
+
+
+class RateLimit:
+    """A token bucket per socket: `burst` frames at once, then `rate` frames a second."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@sync_to_async(thread_sensitive=True)
+def _store(items: list[tuple[User, User, str]]) -> list[Message]:
+    """services.send_messages on the shared database thread, keeping its connection open.
+
+    database_sync_to_async closes the connection after every call (CONN_MAX_AGE is 0); on SQLite
+    in WAL mode closing the last connection checkpoints the WAL with an fsync (~20 ms), which
+    capped a whole server at ~30 messages a second. The hot path keeps the connection; a
+    connection that failed is dropped, and every other call still goes through
+    database_sync_to_async, which closes it as usual.
+    """
+    try:
+        return services.send_messages(items=items)
+    except services.MessageError:
+        raise
+    except Exception:
+        connection.close()
+        raise
+
+
+class WriteBatcher:
+    """Stores what every chat socket of this process sends, in batches, in arrival order.
+
+    One database thread serves the whole process, and each trip to it costs thread hops and GIL
+    hand-offs; under load a trip carries everything that queued up meanwhile. Idle, a batch is
+    one message and nothing waits.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[User, User, str, asyncio.Future]] = asyncio.Queue()
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    async def submit(self, sender: User, receiver: User, text: str) -> Message:
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((sender, receiver, text, future))
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                messages = await _store([(s, r, t) for s, r, t, _ in batch])
+            except services.MessageError:
+                # One bad item (say, a pair that may no longer talk): store the rest one by one.
+                for sender, receiver, text, future in batch:
+                    try:
+                        result = await _store([(sender, receiver, text)])
+                    except Exception as exc:
+                        _settle(future, error=exc)
+                    else:
+                        _settle(future, result=result[0])
+                continue
+            except Exception as exc:
+                for *_, future in batch:
+                    _settle(future, error=exc)
+                continue
+            for (*_, future), message in zip(batch, messages, strict=True):
+                _settle(future, result=message)
+
+
+def _settle(
+    future: asyncio.Future, result: Message | None = None, error: BaseException | None = None
+) -> None:
+    """Answer a waiting socket, unless it went away meanwhile (its future is then cancelled)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriteBatcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _batcher() -> WriteBatcher:
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None or batcher.task.done():
+        batcher = _batchers[loop] = WriteBatcher()
+    return batcher
+
+
+@database_sync_to_async
+def _chat_peer(user: User, username: str) -> User | None:
+    peer = User.objects.filter(username=username, is_active=True).first()
+    if peer is None or not services.can_chat(user, peer):
+        return None
+    return peer
+
+
+@database_sync_to_async
+def _history(user: User, peer: User, after: int, limit: int | None) -> list[Message]:
+    messages = Message.objects.between(user, peer).filter(pk__gt=after)
+    if limit is None:
+        rows = list(messages.order_by("id"))
+    else:
+        rows = list(reversed(messages.order_by("-id")[:limit]))
+    people = {user.pk: user, peer.pk: peer}
+    for row in rows:  # both people are known: no join, no lookups
+        row.sender = people[row.sender_id]
+        row.receiver = people[row.receiver_id]
+    return rows
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """`/ws/chat/<peer>/`: history on connect, then every message of the pair, live."""
+
+    user: User
+    peer: User
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        peer = await _chat_peer(user, self.scope["url_route"]["kwargs"]["peer"])
+        if peer is None:
+            await self.close()
+            return
+        self.user, self.peer = user, peer
+        query = _query(self.scope)
+        self.html = query.get("html") == "1"
+        try:
+            after = max(0, int(query.get("after", "0")))
+        except ValueError:
+            after = 0
+        self.sent_ids: set[int] = set()
+        self.rate_limit = RateLimit(
+            getattr(settings, "CHAT_RATE_PER_SECOND", 10),
+            getattr(settings, "CHAT_RATE_BURST", 30),
+        )
+        self.group = pair_group(user.pk, peer.pk)
+        # Join before reading the history: a message stored in between is then both in the
+        # history and in the group, and sent_ids drops the second copy.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups.append(self.group)
+        await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
+        if self.html:
+            await self._send_html_history(after)
+        else:
+            history = await _history(user, peer, after, None)
+            # Only messages stored while we connected can come twice: the newest few.
+            self.sent_ids.update(m.pk for m in history[-RACE_WINDOW:])
+            for message in history:
+                await self.send(text_data=json.dumps(services.message_data(message)))
+
+    async def _send_html_history(self, after: int) -> None:
+        if not after:
+            return  # the page already shows the latest messages
+        messages = await _history(self.user, self.peer, after, HTML_CATCH_UP + 1)
+        if not messages:
+            return
+        self.sent_ids.update(m.pk for m in messages)
+        if len(messages) > HTML_CATCH_UP:
+            # Too far behind to append: replace the list with the latest messages.
+            await self.send(
+                text_data=self._render(
+                    "messaging/chat.html#message-list",
+                    {"messages": messages[1:], "has_older": True, "oob": True},
+                )
+            )
+        else:
+            await self.send(
+                text_data=self._render("messaging/chat.html#new-messages", {"messages": messages})
+            )
+        await self._mark_read(messages[-1].pk)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.rate_limit.allow():
+            await self._error("Too many messages: slow down a little.")
+            return
+        try:
+            frame = json.loads(text_data if text_data is not None else bytes_data or b"")
+        except (ValueError, UnicodeDecodeError):
+            await self._error('Frames must be JSON: {"message": "..."}.')
+            return
+        if not isinstance(frame, dict) or "message" not in frame:
+            await self._error('Frames must be JSON objects with a "message".')
+            return
+        try:
+            text = services.clean_text(frame["message"])
+            await _batcher().submit(self.user, self.peer, text)
+        except services.MessageError as exc:
+            await self._error(str(exc))
+
+    async def _error(self, text: str) -> None:
+        if self.html:
+            await self.send(
+                text_data=self._render("messaging/chat.html#chat-error", {"error": text})
+            )
+        else:
+            await self.send(text_data=json.dumps({"error": text}))
+
+    def _render(self, template: str, context: dict[str, Any]) -> str:
+        with user_timezone(self.user):
+            return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
+
+    async def _mark_read(self, up_to_id: int) -> None:
+        await database_sync_to_async(services.mark_read)(
+            reader=self.user, peer=self.peer, up_to_id=up_to_id
+        )
+
+    # Channel-layer events (sent by messaging.services).
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        data = event["message"]
+        if data["id"] in self.sent_ids:
+            self.sent_ids.discard(data["id"])  # the history had it; later ids never repeat
+            return
+        if not self.html:
+            await self.send(text_data=json.dumps(data))
+            return
+        message = Message(
+            id=data["id"],
+            sender_id=event["sender_id"],
+            receiver_id=event["receiver_id"],
+            text=data["message"],
+            timestamp=datetime.fromisoformat(data["timestamp"]),
+        )
+        await self.send(
+            text_data=self._render("messaging/chat.html#new-messages", {"messages": [message]})
+        )
+        if message.receiver_id == self.user.pk:
+            await self._mark_read(message.pk)  # an open chat box counts as seen
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        if self.html and event["reader_id"] != self.user.pk:
+            await self.send(text_data=self._render("messaging/chat.html#read-ticks", event))
+
+    async def chat_cleared(self, event: dict[str, Any]) -> None:
+        self.sent_ids.clear()
+        if self.html:
+            await self.send(
+                text_data=self._render(
+                    "messaging/chat.html#message-list", {"messages": [], "oob": True}
+                )
+            )
+
+
+@database_sync_to_async
+def _inbox_context(user: User, with_list: bool) -> dict[str, Any]:
+    context: dict[str, Any] = {"unread_count": Message.objects.unread_for(user).count()}
+    if with_list:
+        context["conversations"] = conversations_for(user)
+    return context
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    """`/ws/inbox/`: the header's unread badge (and, with `?list=1`, the inbox rows), live."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        self.user: User = user
+        self.with_list = _query(self.scope).get("list") == "1"
+        group = user_group(user.pk)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups.append(group)
+        await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
+        await self.inbox_changed({})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Clients have nothing to say on this socket."""
+
+    async def inbox_changed(self, event: dict[str, Any]) -> None:
+        context = await _inbox_context(self.user, self.with_list)
+        with user_timezone(self.user):
+            html = render_to_string("messaging/nav.html#unread-badge", {"oob": True, **context})
+            if self.with_list:
+                html += render_to_string(
+                    "messaging/inbox.html#conversation-list",
+                    {"oob": True, "user": self.user, **context},
+                )
+        await self.send(text_data=html)

@@ -1,0 +1,85 @@
+"""Two Daphne processes on one Redis: a message sent through one reaches a socket on the other.
+
+This is what REDIS_URL is for (several processes or machines behind one address); the in-memory
+layer cannot do it. The test uses REDIS_URL, or a local Redis (database 15) when none is set, so
+it runs in both CI passes; only on a machine without any Redis is it skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from websockets.asyncio.client import connect
+
+from e2e.live_server import LiveServer
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+
+def redis_reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL") and not redis_reachable(REDIS_URL),
+    reason="no Redis here: two server processes only share messages through Redis",
+)
+
+SETUP = """
+import json
+from accounts import services as s
+ann = s.register_user(username="ann", email="ann@example.com", password="pw-long-4242")
+ben = s.register_user(username="ben", email="ben@example.com", password="pw-long-4242")
+s.set_role(users=[ben], role="doctor")
+s.change_link(link=s.request_link(patient=ann, doctor=ben), by=ben, status="active")
+print(json.dumps({u.username: s.issue_token(user=u).key for u in (ann, ben)}))
+"""
+
+
+@pytest.fixture
+def two_servers(tmp_path):
+    first = LiveServer(tmp_path, extra_env={"REDIS_URL": REDIS_URL})
+    second = LiveServer(tmp_path, same_database_as=first)
+    try:
+        first.start()
+        second.start()
+        tokens = json.loads(first.shell(SETUP).strip().splitlines()[-1])
+        yield (first.port, second.port), tokens
+    finally:
+        second.stop()
+        first.stop()
+
+
+@pytest.mark.asyncio
+async def test_message_crosses_server_processes(two_servers):
+    (port_a, port_b), tokens = two_servers
+    origin = "http://127.0.0.1"
+    async with (
+        connect(
+            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}", origin=origin
+        ) as ann,
+        connect(
+            f"ws://127.0.0.1:{port_b}/ws/chat/ann/?token={tokens['ben']}", origin=origin
+        ) as ben,
+    ):
+        await ann.send(json.dumps({"message": "across processes"}))
+        on_a = json.loads(await asyncio.wait_for(ann.recv(), 10))
+        on_b = json.loads(await asyncio.wait_for(ben.recv(), 10))
+        assert on_a == on_b
+        assert on_b["message"] == "across processes"
+        assert on_b["sender"] == "ann"
+        await ben.send(json.dumps({"message": "and back"}))
+        assert json.loads(await asyncio.wait_for(ann.recv(), 10))["message"] == "and back"
+        assert json.loads(await asyncio.wait_for(ben.recv(), 10))["message"] == "and back"
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ben.recv(), 0.3)  # exactly once

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_user
+from messaging import services
+from messaging.models import Message, pair_group, user_group
+from messaging.tests.conftest import history, link
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listen(monkeypatch):
+    """Records what the services broadcast to the given groups; returns a drain function.
+
+    The real channel layer is exercised by the consumer tests; here only what is pushed, where
+    and when matters (a fake keeps these sync tests free of event-loop juggling on Redis).
+    """
+    pushed: list[tuple[str, dict]] = []
+    monkeypatch.setattr(services, "_broadcast", lambda group, event: pushed.append((group, event)))
+
+    def join(*groups: str):
+        def drain() -> list[dict]:
+            events = [event for group, event in pushed if group in groups]
+            pushed.clear()
+            return events
+
+        return drain
+
+    return join
+
+
+def test_can_chat_is_anyone_but_yourself(patient, doctor):
+    assert services.can_chat(patient, doctor)
+    assert services.can_chat(doctor, patient)
+    assert not services.can_chat(patient, patient)
+
+
+def test_send_message_stores_trimmed_text(patient, doctor):
+    message = services.send_message(sender=patient, receiver=doctor, text="  hello  ")
+    assert Message.objects.get().text == "hello"
+    assert message.sender == patient
+    assert message.receiver == doctor
+    assert message.read_at is None
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", "empty"),
+        ("   \n ", "empty"),
+        ("x" * 5001, "longer than 5000"),
+        ("a\x00b", "NUL"),
+        ("\ud800", "Unicode"),
+        (None, "must be text"),
+        (42, "must be text"),
+    ],
+)
+def test_send_message_refuses_bad_text(patient, doctor, text, error):
+    with pytest.raises(services.MessageError, match=error):
+        services.send_message(sender=patient, receiver=doctor, text=text)
+    assert not Message.objects.exists()
+
+
+def test_send_message_accepts_exactly_5000(patient, doctor):
+    services.send_message(sender=patient, receiver=doctor, text="x" * 5000)
+    assert len(Message.objects.get().text) == 5000
+
+
+def test_send_message_to_yourself_is_refused(patient):
+    with pytest.raises(services.MessageError):
+        services.send_message(sender=patient, receiver=patient, text="hi")
+    assert not Message.objects.exists()
+
+
+def test_send_message_broadcasts_after_commit(
+    patient, doctor, listen, django_capture_on_commit_callbacks
+):
+    drain = listen(pair_group(patient.pk, doctor.pk), user_group(doctor.pk))
+    with django_capture_on_commit_callbacks() as callbacks:
+        message = services.send_message(sender=patient, receiver=doctor, text="hi")
+        assert drain() == []  # nothing before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()
+    events = drain()
+    assert events[0] == {
+        "type": "chat.message",
+        "message": {
+            "id": message.pk,
+            "sender": "alice",
+            "receiver": "drwho",
+            "message": "hi",
+            "timestamp": message.timestamp.isoformat(),
+        },
+        "sender_id": patient.pk,
+        "receiver_id": doctor.pk,
+    }
+    assert events[1] == {"type": "inbox.changed"}
+    assert len(events) == 2
+
+
+def test_rolled_back_message_is_never_broadcast(
+    patient, doctor, listen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    drain = listen(pair_group(patient.pk, doctor.pk))
+
+    def send_then_fail() -> None:
+        with transaction.atomic():
+            services.send_message(sender=patient, receiver=doctor, text="hi")
+            raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        send_then_fail()
+    assert callbacks == []
+    assert drain() == []
+    assert not Message.objects.exists()
+
+
+def test_mark_read_marks_only_the_peers_messages_to_me(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    to_me = services.send_message(sender=doctor, receiver=patient, text="1")
+    later = services.send_message(sender=doctor, receiver=patient, text="2")
+    mine = services.send_message(sender=patient, receiver=doctor, text="3")
+    other = history(other_patient, patient, "4")  # two patients: stored before the rules
+    drain = listen(pair_group(patient.pk, doctor.pk), user_group(patient.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.mark_read(reader=patient, peer=doctor, up_to_id=to_me.pk) == [to_me.pk]
+    assert drain() == [
+        {"type": "chat.read", "reader_id": patient.pk, "ids": [to_me.pk]},
+        {"type": "inbox.changed"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.mark_read(reader=patient, peer=doctor) == [later.pk]
+        assert services.mark_read(reader=patient, peer=doctor) == []
+    read = set(Message.objects.filter(read_at__isnull=False).values_list("pk", flat=True))
+    assert read == {to_me.pk, later.pk}
+    assert mine.pk not in read
+    assert other.pk not in read
+
+
+def test_delete_conversation_both_directions_only(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    services.send_message(sender=doctor, receiver=patient, text="1")
+    services.send_message(sender=patient, receiver=doctor, text="2")
+    link(other_patient, doctor)
+    kept = services.send_message(sender=other_patient, receiver=doctor, text="3")
+    drain = listen(pair_group(patient.pk, doctor.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.delete_conversation(user=patient, peer=doctor) == 2
+    assert list(Message.objects.all()) == [kept]
+    assert drain() == [{"type": "chat.cleared"}]
+
+
+def test_message_data_shape(patient, doctor):
+    message = services.send_message(sender=patient, receiver=doctor, text="hi")
+    data = services.message_data(message)
+    assert set(data) == {"id", "sender", "receiver", "message", "timestamp"}
+    assert data["timestamp"].endswith("+00:00")
+
+
+def test_send_messages_stores_in_order_and_pushes_after_commit(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    link(other_patient, doctor)
+    drain = listen(pair_group(patient.pk, doctor.pk), pair_group(other_patient.pk, doctor.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        messages = services.send_messages(
+            items=[(patient, doctor, "a"), (doctor, patient, "b"), (other_patient, doctor, "c")]
+        )
+    assert [m.text for m in Message.objects.order_by("id")] == ["a", "b", "c"]
+    assert [m.pk for m in messages] == sorted(m.pk for m in messages)
+    assert [e["message"]["message"] for e in drain()] == ["a", "b", "c"]
+
+
+def test_send_messages_is_all_or_nothing(patient, doctor, listen):
+    drain = listen(pair_group(patient.pk, doctor.pk))
+    with pytest.raises(services.MessageError):
+        services.send_messages(items=[(patient, doctor, "fine"), (patient, doctor, "")])
+    assert not Message.objects.exists()
+    assert drain() == []
+
+
+def test_sending_needs_an_active_link_or_two_doctors(patient, doctor, other_patient):
+    with pytest.raises(services.MessageError, match="care link"):
+        services.send_message(sender=patient, receiver=other_patient, text="hi")
+    house = make_user("house", role="doctor")
+    with pytest.raises(services.MessageError):
+        services.send_message(sender=patient, receiver=house, text="hi")
+    assert services.send_message(sender=doctor, receiver=house, text="colleague").pk
+    assert not Message.objects.filter(receiver__in=[other_patient]).exists()
+
+
+def test_a_batch_with_a_forbidden_pair_stores_nothing(patient, doctor, other_patient):
+    with pytest.raises(services.MessageError):
+        services.send_messages(items=[(patient, doctor, "ok"), (other_patient, doctor, "no")])
+    assert not Message.objects.exists()
+
+
+def test_ended_link_closes_sending(patient, doctor):
+    from accounts import services as accounts
+    from accounts.models import CareLink
+
+    services.send_message(sender=patient, receiver=doctor, text="before")
+    accounts.change_link(link=CareLink.objects.get(), by=patient, status="ended")
+    with pytest.raises(services.MessageError):
+        services.send_message(sender=doctor, receiver=patient, text="after")
+    assert list(Message.objects.values_list("text", flat=True)) == ["before"]

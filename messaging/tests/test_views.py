@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import make_user
+from messaging import services
+from messaging.models import Message
+from messaging.tests.conftest import history
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def send(sender, receiver, text="hi") -> Message:
+    return history(sender, receiver, text)
+
+
+@pytest.mark.parametrize("path", ["/chat/", "/chat/drwho/", "/chat/drwho/delete/"])
+def test_pages_need_sign_in(client, doctor, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_empty_inbox(patient):
+    response = signed_in(patient).get("/chat/")
+    assert response.status_code == 200
+    assert "No conversations yet — start one by username." in response.content.decode()
+
+
+def test_inbox_rows_most_recent_first_with_preview_and_unread(patient, doctor, other_patient):
+    send(doctor, patient, "from the doctor")
+    send(other_patient, patient, "<i>bob 1</i>")
+    send(other_patient, patient, "bob 2")
+    send(patient, doctor, "my answer")
+    html = signed_in(patient).get("/chat/").content.decode()
+    assert html.index('data-peer="drwho"') < html.index('data-peer="bob"')
+    assert "You: my answer" in html
+    assert "bob 2" in html
+    assert ">2</span>" in html  # bob's unread count
+    assert "<i>bob 1</i>" not in html
+
+
+def test_inbox_query_count_is_constant(patient, django_assert_max_num_queries):
+    for i in range(8):
+        send(make_user(f"p{i}"), patient)
+    client = signed_in(patient)
+    with django_assert_max_num_queries(8):
+        assert client.get("/chat/").status_code == 200
+
+
+def test_start_conversation_redirects_to_the_chat(patient, doctor):
+    response = signed_in(patient).post("/chat/", {"username": "drwho"})
+    assert response.status_code == 302
+    assert response["Location"] == "/chat/drwho/"
+
+
+@pytest.mark.parametrize(
+    ("username", "error"),
+    [("ghost", "There is no user called"), ("alice", "yourself"), ("", "required")],
+)
+def test_start_conversation_errors_inline(patient, username, error):
+    response = signed_in(patient).post("/chat/", {"username": username})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert "is-invalid" in response.content.decode()
+
+
+def test_chat_page_shows_messages_escaped_and_marks_read(patient, doctor):
+    send(doctor, patient, "<script>alert(1)</script>")
+    mine = send(patient, doctor, "mine")
+    response = signed_in(patient).get("/chat/drwho/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'ws-connect="/ws/chat/drwho/?html=1"' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "chat-message theirs" in html
+    assert "chat-message mine" in html
+    assert f'id="status-{mine.pk}"' in html
+    assert not Message.objects.unread_for(patient).exists()
+    assert Message.objects.unread_for(doctor).count() == 1  # the doctor has not looked yet
+
+
+def test_chat_page_shows_latest_50_and_loads_older(patient, doctor):
+    ids = [send(doctor, patient, f"m{i}").pk for i in range(60)]
+    client = signed_in(patient)
+    html = client.get("/chat/drwho/").content.decode()
+    assert html.count('class="chat-message') == 50
+    assert f'id="message-{ids[10]}"' in html
+    assert f'id="message-{ids[9]}"' not in html
+    assert f"?before={ids[10]}" in html
+    older = client.get(f"/chat/drwho/older/?before={ids[10]}").content.decode()
+    assert older.count('class="chat-message') == 10
+    assert "Load older" not in older
+    assert client.get("/chat/drwho/older/?before=x").status_code == 400
+
+
+def test_chat_page_read_ticks(patient, doctor):
+    read = send(patient, doctor, "read one")
+    services.mark_read(reader=doctor, peer=patient)
+    unread = send(patient, doctor, "unread one")
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    assert f'id="status-{read.pk}" class="chat-status read"' in html
+    assert f'id="status-{unread.pk}" class="chat-status"' in html
+
+
+def test_chat_with_unknown_user_or_yourself_is_404(patient):
+    client = signed_in(patient)
+    assert client.get("/chat/ghost/").status_code == 404
+    assert client.get("/chat/alice/").status_code == 404
+
+
+def test_chat_page_in_the_users_time_zone(doctor):
+    tokyo = make_user("tokyo", timezone="Asia/Tokyo")
+    send(doctor, tokyo, "hi")
+    assert "+09:00" in signed_in(tokyo).get("/chat/drwho/").content.decode()
+
+
+def test_header_badge_shows_unread_count(patient, doctor):
+    send(doctor, patient)
+    send(doctor, patient)
+    html = signed_in(patient).get("/").content.decode()
+    assert 'id="unread-badge"' in html
+    assert 'data-unread="2"' in html
+    assert 'ws-connect="/ws/inbox/"' in html
+
+
+def test_delete_needs_confirmation(patient, doctor):
+    send(doctor, patient)
+    client = signed_in(patient)
+    page = client.get("/chat/drwho/delete/")
+    assert page.status_code == 200
+    assert "All 1 message between you two will be deleted" in page.content.decode()
+    assert Message.objects.count() == 1
+    response = client.post("/chat/drwho/delete/")
+    assert response.status_code == 302
+    assert response["Location"] == "/chat/"
+    assert not Message.objects.exists()
+
+
+def test_pages_have_no_inline_scripts_or_styles(patient, doctor):
+    send(doctor, patient)
+    client = signed_in(patient)
+    for path in ("/chat/", "/chat/drwho/", "/chat/drwho/delete/"):
+        html = client.get(path).content.decode()
+        assert " style=" not in html
+        assert "hx-on" not in html
+        for tag in html.split("<script")[1:]:
+            assert "nonce=" in tag.split(">")[0]
+
+
+def test_chat_page_explains_why_sending_is_closed(patient, doctor):
+    from accounts import services as accounts
+    from accounts.models import CareLink
+
+    send(patient, doctor, "before the end")
+    accounts.change_link(link=CareLink.objects.get(), by=patient, status="ended")
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    assert "before the end" in html  # the past conversation stays readable
+    assert 'id="cannot-send"' in html
+    assert "Sending is closed" in html
+    assert "/ws/chat/" not in html  # no chat socket (the inbox socket stays)
+    assert 'id="chat-form"' not in html
+    assert "Ask drwho for a link" in html or "/accounts/doctors/?q=drwho" in html
+
+
+def test_chat_page_has_a_composer_when_linked(patient, doctor):
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    assert 'id="chat-form"' in html
+    assert 'ws-connect="/ws/chat/drwho/?html=1"' in html
+
+
+def test_inbox_start_refuses_an_unlinked_doctor(patient):
+    make_user("house", role="doctor")
+    response = signed_in(patient).post("/chat/", {"username": "house"})
+    assert response.status_code == 400
+    assert "care link" in response.content.decode()

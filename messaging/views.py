@@ -1,0 +1,103 @@
+"""The chat pages: the inbox and one conversation (session auth, htmx)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import User
+from messaging import services
+from messaging.forms import StartConversationForm
+from messaging.models import Message, conversations_for
+
+PAGE_SIZE = 50
+
+
+def _peer(request: HttpRequest, username: str) -> User:
+    """The other person: anyone but oneself. Whether one may *send* is decided separately, so a
+    conversation stays readable (and deletable) after a care link ends."""
+    peer = User.objects.filter(username=username, is_active=True).first()
+    if peer is None or peer.pk == request.user.pk:
+        raise Http404("No such conversation.")
+    return peer
+
+
+def _page(user: User, peer: User, before: int | None = None) -> tuple[list[Message], bool]:
+    """Up to PAGE_SIZE messages (before the id `before`), oldest first, and whether older exist."""
+    messages_ = Message.objects.between(user, peer)
+    if before is not None:
+        messages_ = messages_.filter(pk__lt=before)
+    rows = list(messages_.with_people().order_by("-id")[: PAGE_SIZE + 1])
+    has_older = len(rows) > PAGE_SIZE
+    return list(reversed(rows[:PAGE_SIZE])), has_older
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = StartConversationForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            return redirect("chat", username=form.cleaned_data["username"].username)
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "messaging/inbox.html",
+        {"form": form, "conversations": conversations_for(request.user), "inbox_live": True},
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def chat(request: HttpRequest, username: str) -> HttpResponse:
+    peer = _peer(request, username)
+    services.mark_read(reader=request.user, peer=peer)
+    messages_, has_older = _page(request.user, peer)
+    return render(
+        request,
+        "messaging/chat.html",
+        {
+            "peer": peer,
+            "viewer": request.user,
+            "messages": messages_,
+            "has_older": has_older,
+            "can_send": services.can_chat(request.user, peer),
+            "cannot_send": services.CANNOT_SEND,
+        },
+    )
+
+
+@require_GET
+@login_required
+def older(request: HttpRequest, username: str) -> HttpResponse:
+    peer = _peer(request, username)
+    try:
+        before = int(request.GET["before"])
+    except (KeyError, ValueError):
+        return HttpResponse("A message id is needed in ?before=.", status=400)
+    messages_, has_older = _page(request.user, peer, before=before)
+    return render(
+        request,
+        "messaging/chat.html#older-messages",
+        {"peer": peer, "viewer": request.user, "messages": messages_, "has_older": has_older},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete(request: HttpRequest, username: str) -> HttpResponse:
+    peer = _peer(request, username)
+    if request.method == "POST":
+        count = services.delete_conversation(user=request.user, peer=peer)
+        messages.success(
+            request, f"The conversation with {peer.username} was deleted ({count} messages)."
+        )
+        return redirect("chat-inbox")
+    count = Message.objects.between(request.user, peer).count()
+    return render(request, "messaging/delete.html", {"peer": peer, "count": count})

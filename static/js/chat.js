@@ -1,0 +1,59 @@
+// The chat box: resync on (re)connect, keep the view at the newest message, Enter sends.
+"use strict";
+
+(function () {
+  // The ws extension reconnects with the URL it started with; add the newest id we have so
+  // the server sends only what we missed (no gaps, no duplicates).
+  const createWebSocket = htmx.createWebSocket;
+  htmx.createWebSocket = function (url) {
+    if (url.includes("/ws/chat/")) {
+      let last = 0;
+      document.querySelectorAll("#message-list [data-message-id]").forEach(function (el) {
+        last = Math.max(last, Number(el.dataset.messageId));
+      });
+      url += (url.includes("?") ? "&" : "?") + "after=" + last;
+    }
+    return createWebSocket ? createWebSocket(url) : new WebSocket(url);
+  };
+
+  function scroller() {
+    return document.getElementById("chat-scroll");
+  }
+
+  function nearBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+  }
+
+  function toBottom() {
+    const el = scroller();
+    if (el) el.scrollTop = el.scrollHeight;
+  }
+
+  let stick = true;
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    const el = scroller();
+    stick = !el || nearBottom(el);
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    if (stick) toBottom();
+  });
+  document.addEventListener("htmx:wsAfterSend", function (event) {
+    if (event.target.id === "chat-form") {
+      event.target.reset();
+      stick = true;
+    }
+  });
+  document.addEventListener("htmx:wsOpen", function () {
+    document.getElementById("chat")?.classList.remove("chat-offline");
+  });
+  document.addEventListener("htmx:wsClose", function () {
+    document.getElementById("chat")?.classList.add("chat-offline");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id === "chat-input" && event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", toBottom);
+})();

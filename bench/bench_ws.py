@@ -17,28 +17,22 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loadgen import process_cpu_seconds, process_memory
+from e2e.live_server import LiveServer
+
 ORIGIN = "http://127.0.0.1"
-APP = "config.asgi:application"
 HISTORY = 50  # messages stored per pair before the run, to time history-on-connect
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -48,55 +42,15 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-class Server:
+class Server(LiveServer):
+    """The shared live Daphne (e2e/live_server.py), with the echo floor mounted and the
+    process figures the benchmark reads."""
+
     def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DEBUG": "0",
-            "HTTPS": "0",
-            "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-            "PAINMAP_BENCH_ECHO": "1",
-        }
-        if not os.environ.get("DATABASE_URL"):
-            self.env["SQLITE_PATH"] = str(tmp / "bench.sqlite3")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def manage(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        ).stdout
-
-    def start(self) -> None:
-        self.manage("migrate", "--noinput", "-v0")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("daphne did not start") from None
-                time.sleep(0.2)
+        super().__init__(tmp, extra_env={"PAINMAP_BENCH_ECHO": "1"})
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
 
     async def settle(self, limit: float = 60.0) -> None:
         """Wait until the server is idle, so one phase's backlog is not billed to the next."""
@@ -108,18 +62,7 @@ class Server:
                 return
 
     def vm(self, key: str) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        return 0
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        return process_memory(self.pid).get(key, 0)
 
 
 def create_users(server: Server, pairs: int, prefix: str) -> list[tuple[str, str, str, str]]:
@@ -138,6 +81,14 @@ User.objects.bulk_create(
 users = list(User.objects.filter(username__in=names).order_by("id"))
 by_name = {{u.username: u for u in users}}
 Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+# Each pair is a patient (a) and their doctor (b): chat needs an active care link.
+from django.contrib.auth.models import Group
+from accounts.models import CareLink
+Group.objects.get(name="Doctors").user_set.add(*[u for u in users if u.username.endswith("b")])
+CareLink.objects.bulk_create(
+    [CareLink(patient=by_name[f"{prefix}{{i}}a"], doctor=by_name[f"{prefix}{{i}}b"],
+              status="active") for i in range({pairs})]
+)
 tokens = dict(Token.objects.filter(user__in=users).values_list("user__username", "key"))
 msgs = []
 for i in range({pairs}):

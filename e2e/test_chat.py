@@ -24,6 +24,8 @@ def people(daphne_server) -> tuple[str, str]:
         f"d = s.register_user(username='{doctor}', email='{suffix}d@example.com', "
         f"password='{PASSWORD}')\n"
         "s.set_role(users=[d], role='doctor')\n"
+        # Patients and doctors chat once the doctor accepted the patient's request.
+        "s.change_link(link=s.request_link(patient=p, doctor=d), by=d, status='active')\n"
     )
     return patient, doctor
 

@@ -83,8 +83,8 @@ def test_click_a_region_record_pain_and_see_it_coloured(page: Page) -> None:
 def test_keyboard_only_records_pain(page: Page) -> None:
     register(page)
     page.goto("/diary/")
-    # Tab from the page's last link before the map until a region has the focus.
-    page.locator("main h1 + a").focus()
+    # Tab from the page heading's last link (Notes) until a region has the focus.
+    page.get_by_role("link", name="Notes →").focus()
     for _ in range(40):
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.id")

@@ -80,3 +80,11 @@ def test_api_docs_served_without_cdn(client):
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200
     assert "SwaggerUIBundle" in script.content.decode()
+
+
+@pytest.mark.django_db
+def test_friendly_404_page(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from config.api import StrictBooleanField, StrictCharField
+from diary.bodyparts import BODY_PARTS
 from diary.models import (
     INTENSITY_MAX,
     INTENSITY_MIN,
@@ -19,6 +20,8 @@ from diary.models import (
     PainType,
     validate_not_in_future,
 )
+
+KNOWN_PARTS = {pk: (name, label, view) for pk, name, label, view in BODY_PARTS}
 
 
 class BodyPartSerializer(serializers.ModelSerializer):
@@ -69,7 +72,8 @@ class StatSerializer(serializers.ModelSerializer):
 
 
 class BodyPartField(serializers.PrimaryKeyRelatedField):
-    """A body part by id; any id that is not a small whole number is simply unknown."""
+    """A body part by id. The 44 parts are fixed (a data migration loads them), so an id is
+    checked against that list instead of a query per write."""
 
     def to_internal_value(self, data: Any) -> BodyPart:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -78,9 +82,10 @@ class BodyPartField(serializers.PrimaryKeyRelatedField):
             pk = int(data)
         except ValueError:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < pk < 2**15:  # ids are smallints; bigger numbers overflow the database
+        part = KNOWN_PARTS.get(pk)
+        if part is None:
             self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(pk)
+        return BodyPart(id=pk, name=part[0], label=part[1], view=part[2])
 
 
 class StatWriteSerializer(serializers.Serializer):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -85,6 +88,15 @@ def test_patient_and_linked_doctor_read_the_digest(
     expect(page.locator("#daily-table tbody tr")).to_have_count(90)
     expect(page.get_by_role("button", name="Print / Save as PDF")).to_be_visible()
     assert blocked == []
+
+    # The CSV download: a header row, then one row per entry (all 7 of them).
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download CSV (entries)").click()
+    download = download_info.value
+    assert download.suggested_filename == f"painmap-{patient}-entries.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text("utf-8-sig"))))
+    assert rows[0][:3] == ["id", "date_recorded", "body_part_id"]
+    assert len(rows) == 8
 
     # The linked doctor opens the same patient's digest from "My patients".
     context = browser.new_context(base_url=base_url)

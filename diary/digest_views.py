@@ -11,13 +11,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts import access
 from accounts.models import User
 from diary.bodymap import map_views
 from diary.charts import timeline_chart
@@ -31,7 +30,7 @@ from diary.digest import (
     user_timezone,
 )
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
-from diary.views import HtmxHttpRequest, _require_doctor
+from diary.views import HtmxHttpRequest, linked_patient
 
 DIGEST = "diary/digest.html"
 COLOR_MODES = {"mean": "Mean intensity", "count": "Number of entries"}
@@ -166,9 +165,5 @@ def digest(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def patient_digest(request: HtmxHttpRequest, username: str) -> HttpResponse:
     """A linked patient's digest: the same page, with only the notes the patient shared."""
-    _require_doctor(request)
-    patient = access.readable_patient(request.user, username)
-    if patient is None or patient.pk == request.user.pk:
-        raise Http404("No such patient among yours.")
-    access.record_diary_access(viewer=request.user, patient=patient, what="digest")
+    patient = linked_patient(request, username, what="digest")
     return _digest_page(request, patient, as_doctor=True)

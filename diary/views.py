@@ -369,6 +369,17 @@ def _require_doctor(request: HtmxHttpRequest) -> None:
         raise Http404("Only doctors have patients.")
 
 
+def linked_patient(request: HtmxHttpRequest, username: str, *, what: str) -> User:
+    """The patient a doctor opens from "My patients" (an active link), the read logged as
+    `what`; a 404 for anyone else, with no hint whether the patient exists."""
+    _require_doctor(request)
+    patient = access.readable_patient(request.user, username)
+    if patient is None or patient.pk == request.user.pk:
+        raise Http404("No such patient among yours.")
+    access.record_diary_access(viewer=request.user, patient=patient, what=what)
+    return patient
+
+
 @require_GET
 @login_required
 def patients(request: HtmxHttpRequest) -> HttpResponse:
@@ -380,11 +391,7 @@ def patients(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
     """A linked patient's diary, read-only: the map, the entries and the notes they shared."""
-    _require_doctor(request)
-    patient = access.readable_patient(request.user, username)
-    if patient is None or patient.pk == request.user.pk:
-        raise Http404("No such patient among yours.")
-    access.record_diary_access(viewer=request.user, patient=patient, what="diary page")
+    patient = linked_patient(request, username, what="diary page")
     entries = list(
         PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -34,6 +38,7 @@ from diary.serializers import (
 )
 
 NO_CONTENT = OpenApiResponse(description="Deleted.")
+STATS_CACHE_SECONDS = 300
 PATIENT_PARAMETER = OpenApiParameter(
     "patient",
     str,
@@ -60,6 +65,29 @@ def _validated(serializer_class: type[serializers.Serializer], request: Request)
 def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
     """The model's own rules (checked again by the service) as DRF field errors."""
     return serializers.ValidationError(getattr(exc, "message_dict", {"error": exc.messages}))
+
+
+def _stats_list(request: Request, patient: User) -> HttpResponse:
+    """The list, rendered once per version of the diary and answered from the cache after.
+
+    The version comes from the database on every request (count, newest id, latest change:
+    any insert, update or delete changes it), so nothing has to invalidate the cache and
+    several processes never serve a stale list. It doubles as the ETag: a client sending it
+    back in If-None-Match gets a 304 without a body.
+    """
+    entries = PainEntry.objects.for_user(patient)
+    version = entries.aggregate(n=Count("id"), top=Max("id"), changed=Max("last_modified"))
+    changed = version["changed"].timestamp() if version["changed"] else 0
+    etag = f'"{version["n"]}-{version["top"] or 0}-{changed}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    key = f"diary:stats:{patient.pk}:{etag}"
+    body = cache.get(key)
+    if body is None:
+        body = json.dumps(stats_as_json(entries), ensure_ascii=False)
+        cache.set(key, body, timeout=STATS_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 @extend_schema(responses={200: BodyPartSerializer(many=True), 401: UNAUTHORIZED})
@@ -160,7 +188,7 @@ def stats(request: Request) -> Response:
         if patient is None:
             return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
         access.record_diary_access(viewer=user, patient=patient, what="pain entries (API)")
-        return Response(stats_as_json(PainEntry.objects.for_user(patient)))
+        return _stats_list(request, patient)
     if request.method == "POST":
         data = _validated(StatWriteSerializer, request)
         try:

@@ -165,7 +165,35 @@ def test_list_runs_a_constant_number_of_queries(patient_api, patient):
     for index in range(30):
         record(patient, part=BodyPart.objects.get(pk=index % 44 + 1).name)
     assert count_queries() == few
-    assert few <= 2  # the token, the entries
+    assert few <= 3  # the token, the list's version, the entries (once per version)
+
+
+def test_list_answers_304_to_its_etag_and_changes_with_every_write(patient_api, patient):
+    entry = record(patient, intensity=3)
+    first = patient_api.get(STATS)
+    etag = first["ETag"]
+    assert patient_api.get(STATS, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    seen = {etag}
+    for change in (
+        lambda: record(patient, part="head"),  # insert
+        lambda: services.update_pain_entry(entry=entry, intensity=9),  # update
+        lambda: services.delete_pain_entry(entry=entry),  # delete
+    ):
+        change()
+        response = patient_api.get(STATS, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200
+        assert response["ETag"] not in seen
+        seen.add(response["ETag"])
+        etag = response["ETag"]
+    assert [row["body_part"] for row in response.json()] == [1]
+
+
+def test_cached_lists_are_per_patient(patient_api, patient, other_patient):
+    record(patient)
+    record(other_patient, part="head")
+    assert [row["body_part"] for row in patient_api.get(STATS).json()] == [21]
+    bob = token_client(other_patient).get(STATS).json()
+    assert [row["body_part"] for row in bob] == [1]
 
 
 def test_update_stat(patient_api, patient):

@@ -6,6 +6,8 @@ they share an active link or are both doctors. Patients never see other patients
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.models import CareLink, DiaryAccess, User
 
 
@@ -21,6 +23,31 @@ def can_chat(sender: User, receiver: User) -> bool:
     if sender.is_doctor and receiver.is_doctor:
         return True
     return share_active_link(sender, receiver)
+
+
+def chat_allowed_pairs(pairs: set[tuple[User, User]]) -> set[tuple[int, int]]:
+    """`can_chat` for many (sender, receiver) pairs at once, in one query at most: the chat
+    socket stores messages in batches, and a query per pair per batch would cost more than the
+    insert."""
+    allowed = {
+        (a.pk, b.pk)
+        for a, b in pairs
+        if a.pk != b.pk and a.is_active and b.is_active and a.is_doctor and b.is_doctor
+    }
+    rest = [
+        (a, b)
+        for a, b in pairs
+        if (a.pk, b.pk) not in allowed and a.pk != b.pk and a.is_active and b.is_active
+    ]
+    if rest:
+        either_way = Q()
+        for a, b in rest:
+            either_way |= Q(patient=a, doctor=b) | Q(patient=b, doctor=a)
+        linked = set(CareLink.objects.active().filter(either_way).values_list("patient", "doctor"))
+        allowed |= {
+            (a.pk, b.pk) for a, b in rest if (a.pk, b.pk) in linked or (b.pk, a.pk) in linked
+        }
+    return allowed
 
 
 def readable_patient(viewer: User, username: str | None) -> User | None:

@@ -180,12 +180,9 @@ def send_messages(*, items: list[tuple[User, User, Any]]) -> list[Message]:
     writes; pushes leave after the commit in id order.
     """
     rows = []
-    allowed: dict[tuple[int, int], bool] = {}  # one care-link check per pair in a batch
+    allowed = access.chat_allowed_pairs({(sender, receiver) for sender, receiver, _ in items})
     for sender, receiver, text in items:
-        pair = (sender.pk, receiver.pk)
-        if pair not in allowed:
-            allowed[pair] = can_chat(sender, receiver)
-        if not allowed[pair]:
+        if (sender.pk, receiver.pk) not in allowed:
             raise MessageError(CANNOT_SEND)
         rows.append(Message(sender=sender, receiver=receiver, text=clean_text(text)))
     with transaction.atomic():

@@ -127,3 +127,24 @@ def test_access_rules(patient, other_patient, doctor):
     services.change_link(link=link, by=patient, status="ended")
     assert not access.can_chat(doctor, patient)
     assert access.readable_patient(doctor, "alice") is None
+
+
+def test_chat_allowed_pairs_matches_can_chat(
+    patient, other_patient, doctor, django_assert_num_queries
+):
+    house = make_user("house", "doctor")
+    link = services.request_link(patient=patient, doctor=doctor)
+    services.change_link(link=link, by=doctor, status="active")
+    pairs = {
+        (a, b)
+        for a in (patient, other_patient, doctor, house)
+        for b in (patient, other_patient, doctor, house)
+    }
+    for user in (patient, other_patient, doctor, house):
+        user.group_names  # noqa: B018 - roles loaded, as a chat socket holds them
+    with django_assert_num_queries(1):
+        allowed = access.chat_allowed_pairs(pairs)
+    assert allowed == {(a.pk, b.pk) for a, b in pairs if access.can_chat(a, b)}
+    assert (patient.pk, doctor.pk) in allowed
+    assert (doctor.pk, house.pk) in allowed
+    assert (patient.pk, other_patient.pk) not in allowed

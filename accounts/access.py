@@ -6,7 +6,7 @@ they share an active link or are both doctors. Patients never see other patients
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db import connection
 
 from accounts.models import CareLink, DiaryAccess, User
 
@@ -40,14 +40,31 @@ def chat_allowed_pairs(pairs: set[tuple[User, User]]) -> set[tuple[int, int]]:
         if (a.pk, b.pk) not in allowed and a.pk != b.pk and a.is_active and b.is_active
     ]
     if rest:
-        either_way = Q()
-        for a, b in rest:
-            either_way |= Q(patient=a, doctor=b) | Q(patient=b, doctor=a)
-        linked = set(CareLink.objects.active().filter(either_way).values_list("patient", "doctor"))
+        linked = _active_links_among({pk for pair in rest for pk in (pair[0].pk, pair[1].pk)})
         allowed |= {
             (a.pk, b.pk) for a, b in rest if (a.pk, b.pk) in linked or (b.pk, a.pk) in linked
         }
     return allowed
+
+
+def _active_links_among(ids: set[int]) -> set[tuple[int, int]]:
+    """(patient id, doctor id) of every active link between two of these people.
+
+    Plain SQL: the chat's send path asks this for every batch it stores, and the ORM took ~20
+    times longer to build the query (~450 µs) than SQLite took to answer it (~20 µs).
+    """
+    meta = CareLink._meta
+    quote = connection.ops.quote_name
+    patient, doctor = (quote(meta.get_field(name).column) for name in ("patient", "doctor"))
+    among = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT {patient}, {doctor} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('status').column)} = %s "
+        f"AND {patient} IN ({among}) AND {doctor} IN ({among})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [CareLink.Status.ACTIVE.value, *ids, *ids])
+        return set(cursor.fetchall())
 
 
 def readable_patient(viewer: User, username: str | None) -> User | None:

@@ -135,6 +135,10 @@ def test_chat_allowed_pairs_matches_can_chat(
     house = make_user("house", "doctor")
     link = services.request_link(patient=patient, doctor=doctor)
     services.change_link(link=link, by=doctor, status="active")
+    services.request_link(patient=other_patient, doctor=doctor)  # pending: no chat yet
+    ended = services.request_link(patient=patient, doctor=house)
+    services.change_link(link=ended, by=house, status="active")
+    services.change_link(link=ended, by=patient, status="ended")
     pairs = {
         (a, b)
         for a in (patient, other_patient, doctor, house)
@@ -148,3 +152,5 @@ def test_chat_allowed_pairs_matches_can_chat(
     assert (patient.pk, doctor.pk) in allowed
     assert (doctor.pk, house.pk) in allowed
     assert (patient.pk, other_patient.pk) not in allowed
+    assert (other_patient.pk, doctor.pk) not in allowed
+    assert (house.pk, patient.pk) not in allowed

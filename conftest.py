@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -23,6 +25,15 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _close_database_thread_connections():
+    yield
+    # The chat's send path keeps its connection open on asgiref's shared database thread
+    # (messaging/writer.py); close it after each test, as a server's exit would, or PostgreSQL
+    # refuses to drop the test database ("being accessed by other users").
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 def make_user(username: str, role: str = "patient", **extra) -> User:

@@ -8,26 +8,23 @@ a client sends is {"message": "..."} (htmx adds a "HEADERS" key, which is ignore
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-import weakref
 import zoneinfo
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from messaging import services
+from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
 
 # How many messages a browser gets back on reconnect before it is simply sent the whole list.
@@ -70,94 +67,6 @@ class RateLimit:
         return True
 
 
-@sync_to_async(thread_sensitive=True)
-def _store(items: list[tuple[User, User, str]]) -> list[Message]:
-    """services.send_messages on the shared database thread, keeping its connection open.
-
-    database_sync_to_async closes the connection after every call (CONN_MAX_AGE is 0); on SQLite
-    in WAL mode closing the last connection checkpoints the WAL with an fsync (~20 ms), which
-    capped a whole server at ~30 messages a second. The hot path keeps the connection; a
-    connection that failed is dropped, and every other call still goes through
-    database_sync_to_async, which closes it as usual.
-    """
-    try:
-        return services.send_messages(items=items)
-    except services.MessageError:
-        raise
-    except Exception:
-        connection.close()
-        raise
-
-
-class WriteBatcher:
-    """Stores what every chat socket of this process sends, in batches, in arrival order.
-
-    One database thread serves the whole process, and each trip to it costs thread hops and GIL
-    hand-offs; under load a trip carries everything that queued up meanwhile. Idle, a batch is
-    one message and nothing waits.
-    """
-
-    MAX_BATCH = 200
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[User, User, str, asyncio.Future]] = asyncio.Queue()
-        self.task = asyncio.get_running_loop().create_task(self.run())
-
-    async def submit(self, sender: User, receiver: User, text: str) -> Message:
-        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((sender, receiver, text, future))
-        return await future
-
-    async def run(self) -> None:
-        while True:
-            batch = [await self.queue.get()]
-            while len(batch) < self.MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                messages = await _store([(s, r, t) for s, r, t, _ in batch])
-            except services.MessageError:
-                # One bad item (say, a pair that may no longer talk): store the rest one by one.
-                for sender, receiver, text, future in batch:
-                    try:
-                        result = await _store([(sender, receiver, text)])
-                    except Exception as exc:
-                        _settle(future, error=exc)
-                    else:
-                        _settle(future, result=result[0])
-                continue
-            except Exception as exc:
-                for *_, future in batch:
-                    _settle(future, error=exc)
-                continue
-            for (*_, future), message in zip(batch, messages, strict=True):
-                _settle(future, result=message)
-
-
-def _settle(
-    future: asyncio.Future, result: Message | None = None, error: BaseException | None = None
-) -> None:
-    """Answer a waiting socket, unless it went away meanwhile (its future is then cancelled)."""
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
-
-
-_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriteBatcher] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _batcher() -> WriteBatcher:
-    loop = asyncio.get_running_loop()
-    batcher = _batchers.get(loop)
-    if batcher is None or batcher.task.done():
-        batcher = _batchers[loop] = WriteBatcher()
-    return batcher
-
-
 @database_sync_to_async
 def _chat_peer(user: User, username: str) -> User | None:
     peer = User.objects.filter(username=username, is_active=True).first()
@@ -180,7 +89,24 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
     return rows
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class SocketConsumer(AsyncWebsocketConsumer):
+    """A WebSocket consumer that leaves the database thread alone between its own queries.
+
+    Channels (4.2+) closes the database connections before every frame and every channel-layer
+    event: a hop to the one shared database thread each time, which also closed the send path's
+    kept connection (and on SQLite checkpointed the WAL with an fsync) three times per message.
+    Every query here opens and closes its own connection (database_sync_to_async), except
+    `_store`, which keeps its connection on purpose and drops it on error.
+    """
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class ChatConsumer(SocketConsumer):
     """`/ws/chat/<peer>/`: history on connect, then every message of the pair, live."""
 
     user: User
@@ -257,7 +183,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             text = services.clean_text(frame["message"])
-            await _batcher().submit(self.user, self.peer, text)
+            await writer.store(self.user, self.peer, text)
         except services.MessageError as exc:
             await self._error(str(exc))
 
@@ -323,7 +249,7 @@ def _inbox_context(user: User, with_list: bool) -> dict[str, Any]:
     return context
 
 
-class InboxConsumer(AsyncWebsocketConsumer):
+class InboxConsumer(SocketConsumer):
     """`/ws/inbox/`: the header's unread badge (and, with `?list=1`, the inbox rows), live."""
 
     async def connect(self) -> None:

@@ -268,6 +268,9 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 REGISTRATION_LIMIT = env_int("REGISTRATION_LIMIT", 100)
 REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
+# Chat flood guard, per socket: a burst of frames at once, then this many a second.
+CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 10)
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)
 
 LOGGING = {
     "version": 1,

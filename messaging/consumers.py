@@ -129,10 +129,7 @@ class ChatConsumer(SocketConsumer):
         except ValueError:
             after = 0
         self.sent_ids: set[int] = set()
-        self.rate_limit = RateLimit(
-            getattr(settings, "CHAT_RATE_PER_SECOND", 10),
-            getattr(settings, "CHAT_RATE_BURST", 30),
-        )
+        self.rate_limit = RateLimit(settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST)
         self.group = pair_group(user.pk, peer.pk)
         # Join before reading the history: a message stored in between is then both in the
         # history and in the group, and sent_ids drops the second copy.

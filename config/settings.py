@@ -164,10 +164,15 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
+    # Pub/Sub, not channels_redis.core: on this app's load (many two-person groups) the core
+    # layer's per-channel lists fell over at 100 chat pairs (sockets not connecting, 22% of
+    # messages delivered, a few twice); Pub/Sub carried all of them (bench/bench_ws.py). Both
+    # are best effort: the database is the truth and clients resync by the last id they saw.
+    # Pub/Sub has no per-channel capacity: a socket's backlog waits in its process's memory.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
     CACHES = {

@@ -65,7 +65,11 @@ def test_click_a_region_record_pain_and_see_it_coloured(page: Page) -> None:
     expect(page.locator("#entry-list")).to_contain_text("Today")
     knee = page.locator("#region-knee-left")
     expect(knee).to_have_attribute("class", "body-region level-7")
-    assert knee.evaluate("el => getComputedStyle(el).fill") != neutral_fill
+    # The fill changes over a 0.15 s transition: wait for it rather than read it mid-way.
+    page.wait_for_function(
+        "([el, neutral]) => getComputedStyle(el).fill !== neutral",
+        arg=[knee.element_handle(), neutral_fill],
+    )
 
     # The region's history shows only its entries.
     page.locator("#region-head").click()

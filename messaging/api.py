@@ -81,6 +81,8 @@ def conversations(request: Request) -> Response:
     username = request.data.get("peer_username") if hasattr(request.data, "get") else None
     if not isinstance(username, str) or not username.strip():
         return error("peer_username is required.", status.HTTP_400_BAD_REQUEST)
+    if "\x00" in username:  # PostgreSQL cannot even compare such text: a 500 otherwise
+        return error("peer_username must not contain NUL characters.", status.HTTP_400_BAD_REQUEST)
     try:
         peer = _peer(request, username.strip(), to_send=True)
     except PeerError as exc:

@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 from django.urls import URLPattern
 from rest_framework.authtoken.models import Token
+
+from config.db import on_database_thread
 
 TOKEN_SUBPROTOCOL = "token"
 
@@ -37,7 +38,7 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-@database_sync_to_async
+@on_database_thread
 def user_for_token(key: str) -> Any:
     if not key or len(key) > 64:
         return AnonymousUser()

@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from config.db import on_database_thread
 from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
 
@@ -67,7 +67,7 @@ class RateLimit:
         return True
 
 
-@database_sync_to_async
+@on_database_thread
 def _chat_peer(user: User, username: str) -> User | None:
     peer = User.objects.filter(username=username, is_active=True).first()
     if peer is None or not services.can_chat(user, peer):
@@ -75,7 +75,7 @@ def _chat_peer(user: User, username: str) -> User | None:
     return peer
 
 
-@database_sync_to_async
+@on_database_thread
 def _history(user: User, peer: User, after: int, limit: int | None) -> list[Message]:
     messages = Message.objects.between(user, peer).filter(pk__gt=after)
     if limit is None:
@@ -89,14 +89,17 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
     return rows
 
 
+_mark_read = on_database_thread(services.mark_read)
+
+
 class SocketConsumer(AsyncWebsocketConsumer):
     """A WebSocket consumer that leaves the database thread alone between its own queries.
 
     Channels (4.2+) closes the database connections before every frame and every channel-layer
     event: a hop to the one shared database thread each time, which also closed the send path's
     kept connection (and on SQLite checkpointed the WAL with an fsync) three times per message.
-    Every query here opens and closes its own connection (database_sync_to_async), except
-    `_store`, which keeps its connection on purpose and drops it on error.
+    Every query here runs through config.db.on_database_thread, which keeps that thread's one
+    connection and drops it when it fails.
     """
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -197,9 +200,7 @@ class ChatConsumer(SocketConsumer):
             return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
 
     async def _mark_read(self, up_to_id: int) -> None:
-        await database_sync_to_async(services.mark_read)(
-            reader=self.user, peer=self.peer, up_to_id=up_to_id
-        )
+        await _mark_read(reader=self.user, peer=self.peer, up_to_id=up_to_id)
 
     # Channel-layer events (sent by messaging.services).
 
@@ -238,7 +239,7 @@ class ChatConsumer(SocketConsumer):
             )
 
 
-@database_sync_to_async
+@on_database_thread
 def _inbox_context(user: User, with_list: bool) -> dict[str, Any]:
     context: dict[str, Any] = {"unread_count": Message.objects.unread_for(user).count()}
     if with_list:

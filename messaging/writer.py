@@ -7,10 +7,8 @@ with bench/bench_ws.py:
 - Batches. One database thread serves the whole process (sync_to_async, thread-sensitive), and
   each trip to it costs thread hops and GIL hand-offs; under load a trip carries everything that
   queued up meanwhile. Idle, a batch is one message and nothing waits.
-- A kept connection. database_sync_to_async closes the connection after every call (CONN_MAX_AGE
-  is 0); on SQLite in WAL mode closing the last connection checkpoints the WAL with an fsync
-  (~20 ms), which capped a whole server at ~30 messages a second. The send path keeps its
-  connection and drops it on error; every other query still goes through database_sync_to_async.
+- A kept connection (config.db.on_database_thread): no reconnect per trip, and on SQLite no WAL
+  checkpoint with an fsync each time the last connection closes.
 - SQLite checkpoints off the path. SQLite copies the WAL back into the database (with an fsync)
   in whichever commit crosses 1000 pages: every ~250 messages a send waited 5-8 ms, which was the
   whole p99. The kept connection turns that off and a worker thread checkpoints at most once a
@@ -27,6 +25,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection, connections
 
 from accounts.models import User
+from config.db import on_database_thread
 from messaging import services
 from messaging.models import Message
 
@@ -36,20 +35,14 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_INTERVAL = 1.0
 
 
-@sync_to_async(thread_sensitive=True)
+@on_database_thread
 def _store(items: list[tuple[User, User, str]]) -> list[Message]:
-    """services.send_messages on the shared database thread, keeping its connection open."""
-    try:
-        if connection.vendor == "sqlite":
-            connection.ensure_connection()
-            # Per connection, and the connection may be new: a no-op costs a few µs.
-            connection.connection.execute("PRAGMA wal_autocheckpoint=0")
-        return services.send_messages(items=items)
-    except services.MessageError:
-        raise
-    except Exception:
-        connection.close()
-        raise
+    """services.send_messages on the shared database thread, with its kept connection."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        # Per connection, and the connection may be new: a no-op costs a few µs.
+        connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+    return services.send_messages(items=items)
 
 
 @sync_to_async(thread_sensitive=False)

@@ -73,7 +73,7 @@ def readable_patient(viewer: User, username: str | None) -> User | None:
     the patient exists)."""
     if not username or username == viewer.username:
         return viewer
-    if not viewer.is_doctor:
+    if not viewer.is_doctor or "\x00" in username:  # no such user; PostgreSQL would raise
         return None
     link = (
         CareLink.objects.active()

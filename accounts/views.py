@@ -104,7 +104,8 @@ def _profile_page(
 @login_required
 def doctor_directory(request: HttpRequest) -> HttpResponse:
     """Patients find doctors by name or username (only members of Doctors are listed)."""
-    query = request.GET.get("q", "").strip()[:100]
+    # NUL cannot be in a name, and PostgreSQL cannot even compare text holding one.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     doctors = User.objects.filter(groups__name=DOCTORS, is_active=True).exclude(pk=request.user.pk)
     if query:
         doctors = doctors.filter(

@@ -19,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.urls import URLPattern
 from rest_framework.authtoken.models import Token
 
+from accounts.authentication import plausible_key
 from config.db import on_database_thread
 
 TOKEN_SUBPROTOCOL = "token"
@@ -40,7 +41,7 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 
 @on_database_thread
 def user_for_token(key: str) -> Any:
-    if not key or len(key) > 64:
+    if not plausible_key(key):
         return AnonymousUser()
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:

@@ -271,7 +271,7 @@ async def test_flood_is_rate_limited(patient, doctor, settings):
     await socket.disconnect()
 
 
-@pytest.mark.parametrize("query", ["", "?token=", "?token=bogus"])
+@pytest.mark.parametrize("query", ["", "?token=", "?token=bogus", "?token=ab%00c"])
 async def test_missing_or_bad_token_is_refused(patient, doctor, query):
     communicator = WebsocketCommunicator(application, f"/ws/chat/drwho/{query}", headers=[ORIGIN])
     connected, _ = await communicator.connect()

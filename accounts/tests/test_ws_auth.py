@@ -109,3 +109,22 @@ async def test_foreign_or_missing_origin_is_refused(token_key, origin):
     communicator, connected, _ = await connect(f"/ws/whoami/?token={token_key}", headers=headers)
     assert not connected
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize("cookie", [b"sessionid=abcdefgh\x00ijklmnop", b"sessionid=short"])
+async def test_a_session_key_no_session_can_have_is_anonymous(cookie):
+    # A NUL in the key crashed the handshake on PostgreSQL (it cannot compare such text).
+    communicator, connected, _ = await connect(headers=[ORIGIN, (b"cookie", cookie)])
+    assert not connected
+    await communicator.disconnect()
+
+
+async def test_a_session_key_with_a_nul_added_is_not_the_session(session_cookie):
+    communicator, connected, _ = await connect(headers=[ORIGIN, (b"cookie", session_cookie)])
+    assert connected
+    await communicator.disconnect()
+    communicator, connected, _ = await connect(
+        headers=[ORIGIN, (b"cookie", session_cookie + b"\x00")]
+    )
+    assert not connected
+    await communicator.disconnect()

@@ -96,3 +96,11 @@ def test_starting_a_conversation_with_nul_in_the_body(patient, doctor):
     # The same request without the NUL still works, and nothing was sent either way.
     assert client.post(url, {"peer_username": "drwho"}, format="json").status_code == 200
     assert not Message.objects.exists()
+
+
+def test_a_session_cookie_with_nul_is_no_session(patient):
+    client = Client()
+    client.cookies["sessionid"] = "abcdefgh\x00ijklmnop"
+    response = client.get("/diary/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")

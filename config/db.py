@@ -8,7 +8,9 @@ checkpoints the WAL with an fsync (~20 ms), which capped a server at ~30 chat me
 
 `on_database_thread` keeps that thread's connection between calls instead. A call that fails
 with a database error drops it, and a connection idle for IDLE_CHECK seconds is checked before
-use (PostgreSQL may have restarted meanwhile), so the next call starts on a good one.
+use (PostgreSQL may have restarted meanwhile), so the next call starts on a good one. On
+PostgreSQL the kept connection is one of the process's pool (DB_POOL_MAX_SIZE), held for its
+sockets; HTTP requests share the rest.
 """
 
 from __future__ import annotations

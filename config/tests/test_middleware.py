@@ -104,3 +104,11 @@ def test_a_session_cookie_with_nul_is_no_session(patient):
     response = client.get("/diary/")
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("query", ["q=al%00", "is_active__exact=%00", "o%00=1"])
+def test_admin_searches_and_filters_with_nul_answer_400(admin_client, patient, query):
+    assert admin_client.get("/admin/accounts/user/?q=al").status_code == 200
+    response = admin_client.get(f"/admin/accounts/user/?{query}")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()

@@ -78,5 +78,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+class BadRequest(exceptions.APIException):
+    """A 400 answered as one {"error": message} (not as field errors): raise it from a view."""
+
+    status_code = 400
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
 def error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response({"error": message}, status=status, headers=headers)

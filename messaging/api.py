@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from config.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHORIZED, error
+from config.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHORIZED, BadRequest, error
 from messaging import services
 from messaging.models import Message, conversations_for
 from messaging.serializers import (
@@ -28,24 +28,19 @@ PEER = OpenApiParameter(
 )
 
 
-class PeerError(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
 def _peer(request: Request, username: str, *, to_send: bool = False) -> User:
-    """The other person of a conversation, or PeerError carrying the 404/400/403 to answer.
+    """The other person of a conversation; otherwise a 404, 400 or 403 ({"error"}) is raised.
 
     Reading and deleting a conversation need only the other person; starting one (`to_send`)
     needs the right to send (an active care link, or two doctors).
     """
     peer = User.objects.filter(username=username, is_active=True).first()
     if peer is None:
-        raise PeerError(error("No user with that username.", status.HTTP_404_NOT_FOUND))
+        raise exceptions.NotFound("No user with that username.")
     if peer.pk == request.user.pk:
-        raise PeerError(error("You cannot chat with yourself.", status.HTTP_400_BAD_REQUEST))
+        raise BadRequest("You cannot chat with yourself.")
     if to_send and not services.can_chat(request.user, peer):
-        raise PeerError(error(services.CANNOT_SEND, status.HTTP_403_FORBIDDEN))
+        raise exceptions.PermissionDenied(services.CANNOT_SEND)
     return peer
 
 
@@ -83,10 +78,7 @@ def conversations(request: Request) -> Response:
         return error("peer_username is required.", status.HTTP_400_BAD_REQUEST)
     if "\x00" in username:  # PostgreSQL cannot even compare such text: a 500 otherwise
         return error("peer_username must not contain NUL characters.", status.HTTP_400_BAD_REQUEST)
-    try:
-        peer = _peer(request, username.strip(), to_send=True)
-    except PeerError as exc:
-        return exc.response
+    peer = _peer(request, username.strip(), to_send=True)
     return Response(
         {
             "chat_url": f"/api/chat/conversations/{peer.username}/",
@@ -109,10 +101,7 @@ def conversations(request: Request) -> Response:
 def conversation(request: Request, peer: str) -> Response:
     query = HistoryQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    try:
-        other = _peer(request, peer)
-    except PeerError as exc:
-        return exc.response
+    other = _peer(request, peer)
     messages = Message.objects.between(request.user, other)
     before = query.validated_data.get("before")
     limit = query.validated_data.get("limit")
@@ -137,10 +126,7 @@ def conversation(request: Request, peer: str) -> Response:
 )
 @api_view(["DELETE"])
 def delete_conversation(request: Request, peer: str) -> Response:
-    try:
-        other = _peer(request, peer)
-    except PeerError as exc:
-        return exc.response
+    other = _peer(request, peer)
     services.delete_conversation(user=request.user, peer=other)
     return Response(status=status.HTTP_204_NO_CONTENT)
 

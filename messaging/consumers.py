@@ -89,7 +89,7 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
     return rows
 
 
-_mark_read = on_database_thread(services.mark_read)
+_store_read = on_database_thread(services.mark_read)
 
 
 class SocketConsumer(AsyncWebsocketConsumer):
@@ -200,7 +200,7 @@ class ChatConsumer(SocketConsumer):
             return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
 
     async def _mark_read(self, up_to_id: int) -> None:
-        await _mark_read(reader=self.user, peer=self.peer, up_to_id=up_to_id)
+        await _store_read(reader=self.user, peer=self.peer, up_to_id=up_to_id)
 
     # Channel-layer events (sent by messaging.services).
 

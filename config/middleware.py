@@ -44,7 +44,7 @@ def _nul_in_query(request: HttpRequest) -> bool:
 
 # Answers that carry nobody's data and may be cached (WhiteNoise's static files never reach
 # this middleware: it answers them itself, before the rest of the stack).
-CACHEABLE_PATHS = ("/healthz", "/api/schema/", "/api/docs/")
+CACHEABLE_PATHS = ("/api/schema/", "/api/docs/")
 NO_STORE = "no-store, private"
 
 
@@ -76,7 +76,7 @@ class NoStoreMiddleware:
 
     @staticmethod
     def _mark(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if request.path.startswith(CACHEABLE_PATHS):
+        if request.path == "/healthz" or request.path.startswith(CACHEABLE_PATHS):
             return response
         current = response.get("Cache-Control", "")
         if "no-store" not in current or "private" not in current:

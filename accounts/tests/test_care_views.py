@@ -204,3 +204,12 @@ def test_a_withdrawn_request_can_be_made_again_at_once(patient, doctor):
     link = services.request_link(patient=patient, doctor=doctor)
     services.change_link(link=link, by=patient, status="ended")
     assert services.request_link(patient=patient, doctor=doctor).status == "pending"
+
+
+def test_directory_still_shows_doctors_names_to_anyone(client, other_patient):
+    # The one exception to "real names only between people who know each other": the
+    # directory is a professional listing.
+    make_user("house", "doctor", first_name="Gregory", last_name="House")
+    client.force_login(other_patient)
+    assert "Gregory House" in client.get(reverse("doctor_directory")).content.decode()
+    assert not access.name_visible(other_patient, make_user("carol", first_name="Carol"))

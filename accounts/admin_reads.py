@@ -41,10 +41,13 @@ class LogsReadsAdmin(admin.ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        changelist = self._context(response).get("cl")
-        if changelist is not None:
+        context = self._context(response)
+        if (changelist := context.get("cl")) is not None:
             # The page's own rows: evaluating them here fills the cache the template reads.
             self._log_reads(request, changelist.result_list)
+        elif (selected := context.get("queryset")) is not None and selected.model is self.model:
+            # "Delete selected": the confirmation page lists the selected rows.
+            self._log_reads(request, selected)
         return response
 
     def change_view(

@@ -111,3 +111,17 @@ def test_patient_sees_the_admin_read_as_administrator(admin_client, superuser, p
     assert "administrator Ada Admin" in page
     assert "@root" in page
     assert ">notes<" in page
+
+
+def test_delete_selected_confirmation_is_logged(admin_client, superuser, patient, other_patient):
+    entries = _entries(patient, 2) + _entries(other_patient, 1)
+    response = admin_client.post(
+        "/admin/diary/painentry/",
+        {"action": "delete_selected", "_selected_action": [entry.pk for entry in entries]},
+    )
+    assert response.status_code == 200  # the confirmation page, nothing deleted yet
+    assert PainEntry.objects.count() == 3
+    assert sorted(DiaryAccess.objects.values_list("patient__username", flat=True)) == [
+        "alice",
+        "bob",
+    ]

@@ -6,9 +6,11 @@ they share an active link or are both doctors. Patients never see other patients
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection
 
-from accounts.models import CareLink, DiaryAccess, User
+from accounts.models import ADMIN_READ_PREFIX, CareLink, DiaryAccess, User
 
 
 def share_active_link(one: User, other: User) -> bool:
@@ -88,3 +90,49 @@ def record_diary_access(*, viewer: User, patient: User, what: str) -> None:
     """Leave a trace of someone else reading a patient's diary data (never of the patient)."""
     if viewer.pk != patient.pk:
         DiaryAccess.objects.create(viewer=viewer, patient=patient, what=what)
+
+
+def record_diary_reads(*, viewer: User, patient_ids: Iterable[int], what: str) -> None:
+    """`record_diary_access` for a page that shows several patients' data at once (a doctor's
+    patient list, an admin list): one row per patient, in one insert, never one of the viewer."""
+    ids = sorted({pk for pk in patient_ids if pk is not None and pk != viewer.pk})
+    if ids:
+        DiaryAccess.objects.bulk_create(
+            [DiaryAccess(viewer=viewer, patient_id=pk, what=what) for pk in ids]
+        )
+
+
+def record_admin_reads(*, admin: User, patient_ids: Iterable[int], what: str) -> None:
+    """An admin page showed these people's diary data or messages: the trace each of them sees
+    under "Who viewed my diary", as "administrator <name>"."""
+    record_diary_reads(viewer=admin, patient_ids=patient_ids, what=f"{ADMIN_READ_PREFIX}{what}")
+
+
+def name_visible(viewer: User, other: User) -> bool:
+    """Whether `viewer` may see `other`'s real name (first and last name).
+
+    Only people who know each other: themself, a shared care link in any status (pending,
+    active, declined or ended: the request itself showed the name) or a conversation (messages
+    between the two, in either direction). Everyone else sees the username. The doctor
+    directory is the one exception: it is a professional listing and shows doctors' names to
+    every signed-in user (accounts.views.doctor_directory).
+
+    Pages that only ever show people one of these rules already covers (a doctor's patients,
+    the care team, the inbox, the access log) render `display_name` directly; a page that may
+    show anyone (the chat page of any username) asks here.
+    """
+    from messaging.models import Message  # messaging depends on accounts, not the other way
+
+    if viewer.pk == other.pk:
+        return True
+    if not other.get_full_name():
+        return True  # nothing to hide: the name shown is the username
+    return (
+        CareLink.objects.between(viewer, other).exists()
+        or Message.objects.between(viewer, other).exists()
+    )
+
+
+def shown_name(viewer: User, other: User) -> str:
+    """The name of `other` to show `viewer`: the real name if `name_visible`, else the username."""
+    return other.display_name() if name_visible(viewer, other) else other.username

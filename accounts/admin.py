@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
-from accounts.models import PATIENTS, CareLink, DiaryAccess, User
+from accounts.models import PATIENTS, ApiToken, CareLink, DiaryAccess, User
+
+# What only a superuser may grant: with any of these a staff user could raise themself.
+SUPERUSER_ONLY_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -59,12 +65,25 @@ class UserAdmin(DjangoUserAdmin):
             # A user added here joins Patients like everyone else.
             obj.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
 
-    @admin.action(description="Make doctor (join Doctors, leave Patients)")
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return readonly
+        # Read-only fields are left out of the form, so a crafted POST cannot set them either.
+        return (*readonly, *SUPERUSER_ONLY_FIELDS)
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return super().has_change_permission(request, obj) and _may_manage(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and _may_manage(request.user, obj)
+
+    @admin.action(permissions=["change"], description="Make doctor (join Doctors, leave Patients)")
     def make_doctor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.set_role(users=list(queryset), role="doctor")
         self.message_user(request, f"{count} user(s) are now doctors.", messages.SUCCESS)
 
-    @admin.action(description="Make patient (join Patients, leave Doctors)")
+    @admin.action(permissions=["change"], description="Make patient (join Patients, leave Doctors)")
     def make_patient(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.set_role(users=list(queryset), role="patient")
         self.message_user(request, f"{count} user(s) are now patients.", messages.SUCCESS)
@@ -80,7 +99,7 @@ class CareLinkAdmin(admin.ModelAdmin):
     readonly_fields = ("created",)
     actions = ["end_links"]
 
-    @admin.action(description="End the selected links")
+    @admin.action(permissions=["change"], description="End the selected links")
     def end_links(self, request: HttpRequest, queryset: QuerySet[CareLink]) -> None:
         count = queryset.open().update(status=CareLink.Status.ENDED, ended=timezone.now())
         self.message_user(request, f"{count} link(s) ended.", messages.SUCCESS)
@@ -102,4 +121,56 @@ class DiaryAccessAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: DiaryAccess | None = None) -> bool:
+        return False
+
+
+def _may_manage(admin_user: User, obj: User | None) -> bool:
+    """Whether `admin_user` may edit or delete the account `obj` at all.
+
+    Staff who are not superusers manage ordinary accounts and their own; another staff account
+    or a superuser's is the superusers' business. Otherwise a staff user with `change_user`
+    could set a superuser's password or email (then reset it) and sign in as them.
+    """
+    if obj is None or admin_user.is_superuser or obj.pk == admin_user.pk:
+        return True
+    return not (obj.is_staff or obj.is_superuser)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's group admin, but only a superuser edits a group's permissions (a staff user
+    with `change_group` could otherwise give their own group every permission)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else (*readonly, "permissions")
+
+
+# DRF registers its TokenProxy with the full key in the list; tokens are shown here instead.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(DrfTokenAdmin):
+    """API tokens: who has one and since when, a prefix of the key at most. A key is a password:
+    it cannot be read, searched for or set here; deleting a token (signing that user's API
+    clients out) is what an admin does with one."""
+
+    list_display = ("key_prefix", "user", "created")
+    fields = ("key_prefix", "user", "created")
+    readonly_fields = ("key_prefix", "user", "created")
+    search_fields = ("user__username",)  # never the key: a search would reveal it bit by bit
+
+    @admin.display(description="Key")
+    def key_prefix(self, token: ApiToken) -> str:
+        return token.key_prefix
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import AllowAny
@@ -32,6 +32,10 @@ from config.api import (
 )
 
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; see Retry-After.")
+LINK_COOLDOWN = OpenApiResponse(
+    ErrorSerializer,
+    description="The doctor declined this patient recently; see Retry-After for when to ask again.",
+)
 
 
 def _throttled(seconds: int) -> Response:
@@ -135,8 +139,21 @@ def profile(request: Request) -> Response:
         401: UNAUTHORIZED,
         403: FORBIDDEN,
         404: NOT_FOUND,
+        429: LINK_COOLDOWN,
     },
+    parameters=[
+        OpenApiParameter(
+            "Retry-After",
+            int,
+            OpenApiParameter.HEADER,
+            response=[429],
+            description="Seconds until the patient may ask this doctor again.",
+        )
+    ],
     summary="A patient asks a doctor for a link (pending until the doctor answers)",
+    description="A doctor who declined the patient can be asked again only "
+    "LINK_REQUEST_COOLDOWN_DAYS (default 7) days after declining: until then a 429 with "
+    "Retry-After, and the error says from when.",
 )
 @extend_schema(
     methods=["PATCH"],
@@ -175,4 +192,6 @@ def links(request: Request) -> Response:
         link = services.change_link(link=link, by=user, status=serializer.validated_data["status"])
         return Response(CareLinkSerializer(link).data)
     except services.LinkError as exc:
-        return error(exc.message, exc.status)
+        retry_after = getattr(exc, "retry_after", None)  # a LinkCooldownError
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return error(exc.message, exc.status, headers=headers)

@@ -10,6 +10,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from rest_framework.authtoken.models import TokenProxy
 
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
@@ -159,6 +160,10 @@ class CareLink(models.Model):
         return f"{self.patient} → {self.doctor} ({self.status})"
 
 
+# How an admin's read is told apart in the access log: "administrator: notes".
+ADMIN_READ_PREFIX = "administrator: "
+
+
 class DiaryAccess(models.Model):
     """One look at a patient's diary data by someone else: who, whose, what, when."""
 
@@ -175,3 +180,36 @@ class DiaryAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} read {self.patient}'s {self.what}"
+
+    @property
+    def by_administrator(self) -> bool:
+        """A read in the admin (accounts.access.record_admin_reads), not through a care link."""
+        return self.what.startswith(ADMIN_READ_PREFIX)
+
+    @property
+    def what_read(self) -> str:
+        return self.what.removeprefix(ADMIN_READ_PREFIX)
+
+
+# A token's first characters: enough for an admin to tell two apart, useless to sign in with.
+TOKEN_PREFIX_LENGTH = 6
+
+
+class ApiToken(TokenProxy):
+    """The admin's view of API tokens: the same rows as DRF's, but never shown in full.
+
+    DRF's own Token prints its key (`str(token)`), and the admin puts `str(obj)` in titles,
+    breadcrumbs, the delete confirmation and the history; this proxy prints a prefix instead.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+
+    def __str__(self) -> str:
+        return f"{self.key_prefix} ({self.user})"
+
+    @property
+    def key_prefix(self) -> str:
+        return f"{self.key[:TOKEN_PREFIX_LENGTH]}…"

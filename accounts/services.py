@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.authtoken.models import Token
 
 from accounts.models import DOCTORS, PATIENTS, CareLink, User
@@ -55,6 +61,9 @@ def request_link(*, patient: User, doctor: User) -> CareLink:
         raise LinkError(f"{doctor.username} is not a doctor.")
     if doctor.pk == patient.pk:
         raise LinkError("You cannot link with yourself.")
+    allowed_from = declined_until(patient=patient, doctors=[doctor]).get(doctor.pk)
+    if allowed_from is not None:
+        raise LinkCooldownError(doctor=doctor, allowed_from=allowed_from)
     try:
         with transaction.atomic():
             return CareLink.objects.create(patient=patient, doctor=doctor)
@@ -101,3 +110,35 @@ def change_link(*, link: CareLink, by: User, status: str) -> CareLink:
         raise LinkError(f"This link is {link.status} now; nothing was changed.", 409)
     link.refresh_from_db()
     return link
+
+
+class LinkCooldownError(LinkError):
+    """A request to a doctor who declined this patient less than the cooldown ago: a 429 with
+    Retry-After, so that a declined request cannot be repeated at once, again and again."""
+
+    def __init__(self, *, doctor: User, allowed_from: datetime) -> None:
+        when = date_format(timezone.localtime(allowed_from), "j M Y, H:i T")
+        super().__init__(
+            f"{doctor.username} declined your request recently. You can ask again from {when}.",
+            429,
+        )
+        self.allowed_from = allowed_from
+        self.retry_after = max(1, math.ceil((allowed_from - timezone.now()).total_seconds()))
+
+
+def declined_until(*, patient: User, doctors: Iterable[User]) -> dict[int, datetime]:
+    """For each of `doctors` who declined `patient` within LINK_REQUEST_COOLDOWN_DAYS: when the
+    patient may ask again (by doctor id). One query, for the doctor directory's whole page."""
+    cooldown = timedelta(days=settings.LINK_REQUEST_COOLDOWN_DAYS)
+    if cooldown <= timedelta(0):
+        return {}
+    declined = CareLink.objects.filter(
+        patient=patient,
+        doctor__in=[doctor.pk for doctor in doctors],
+        status=CareLink.Status.DECLINED,
+        responded__gt=timezone.now() - cooldown,
+    ).values_list("doctor_id", "responded")
+    until: dict[int, datetime] = {}
+    for doctor_id, responded in declined:
+        until[doctor_id] = max(until.get(doctor_id, responded + cooldown), responded + cooldown)
+    return until

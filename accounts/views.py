@@ -119,12 +119,16 @@ def doctor_directory(request: HttpRequest) -> HttpResponse:
         .filter(patient=request.user, doctor__in=doctors)
         .values_list("doctor_id", "status")
     )
+    # A doctor who declined this patient lately cannot be asked again yet: say until when.
+    declined = services.declined_until(patient=request.user, doctors=doctors)
     return render(
         request,
         "accounts/doctors.html",
         {
             "query": query,
-            "rows": [(doctor, open_links.get(doctor.pk)) for doctor in doctors],
+            "rows": [
+                (doctor, open_links.get(doctor.pk), declined.get(doctor.pk)) for doctor in doctors
+            ],
         },
     )
 

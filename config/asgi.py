@@ -20,7 +20,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from accounts.ws_auth import websocket_application  # noqa: E402
+from config.logging import redact_daphne_access_log  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+
+# Daphne's access log bypasses `logging` (and its token filter): see there.
+redact_daphne_access_log()
 
 application = ProtocolTypeRouter(
     {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 NUL_ERROR = "Addresses must not contain NUL characters."
@@ -39,3 +40,45 @@ def _nul_in_query(request: HttpRequest) -> bool:
         "\x00" in key or any("\x00" in value for value in values)
         for key, values in request.GET.lists()
     )
+
+
+# Answers that carry nobody's data and may be cached (WhiteNoise's static files never reach
+# this middleware: it answers them itself, before the rest of the stack).
+CACHEABLE_PATHS = ("/api/schema/", "/api/docs/")
+NO_STORE = "no-store, private"
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every answer but a few public ones.
+
+    Pages and API answers carry diaries, notes and messages, and every form carries a CSRF
+    token, signed in or not: no shared proxy and no browser cache should keep them (the back
+    button on a shared computer, a corporate proxy). One rule for everything is harder to get
+    wrong than a decorator on each view. An ETag still works (the stats list answers 304 to
+    an API client that kept its copy); a view that already said no-store keeps its own header.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._mark(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return self._mark(request, await self.get_response(request))
+
+    @staticmethod
+    def _mark(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if request.path == "/healthz" or request.path.startswith(CACHEABLE_PATHS):
+            return response
+        current = response.get("Cache-Control", "")
+        if "no-store" not in current or "private" not in current:
+            response["Cache-Control"] = NO_STORE
+        return response

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -275,6 +276,10 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 REGISTRATION_LIMIT = env_int("REGISTRATION_LIMIT", 100)
 REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
+# After a doctor declines a patient's request, the patient may ask that doctor again only
+# this many days later (0: at once). A week stops a request being repeated until the doctor
+# gives in, and still lets circumstances change (a first appointment, a referral).
+LINK_REQUEST_COOLDOWN_DAYS = max(0, env_int("LINK_REQUEST_COOLDOWN_DAYS", 7))
 # Chat flood guard, per socket: a burst of frames at once, then this many a second.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 10)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.admin_reads import LogsReadsAdmin
 from diary.models import BodyPart, Note, PainEntry
 
 
@@ -24,7 +25,8 @@ class BodyPartAdmin(admin.ModelAdmin):
 
 
 @admin.register(PainEntry)
-class PainEntryAdmin(admin.ModelAdmin):
+class PainEntryAdmin(LogsReadsAdmin):
+    read_what = "pain entries"
     list_display = ("owner", "body_part", "pain_type", "intensity", "date_recorded")
     list_filter = ("pain_type", "body_part__view", "date_recorded")
     list_select_related = ("owner", "body_part")
@@ -34,7 +36,8 @@ class PainEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(LogsReadsAdmin):
+    read_what = "notes"
     list_display = ("title", "owner", "created_on", "last_modified")
     list_select_related = ("owner",)
     search_fields = ("title", "owner__username")

@@ -384,7 +384,12 @@ def linked_patient(request: HtmxHttpRequest, username: str, *, what: str) -> Use
 @login_required
 def patients(request: HtmxHttpRequest) -> HttpResponse:
     _require_doctor(request)
-    return render(request, "diary/patients.html", {"rows": patients_by_attention(request.user)})
+    rows = patients_by_attention(request.user)
+    # Each row shows that patient's worst pain and trend: a read of their diary, like any other.
+    access.record_diary_reads(
+        viewer=request.user, patient_ids=[row.patient.pk for row in rows], what="patient list"
+    )
+    return render(request, "diary/patients.html", {"rows": rows})
 
 
 @require_GET

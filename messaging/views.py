@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import access
 from accounts.models import User
 from messaging import services
 from messaging.forms import StartConversationForm
@@ -64,6 +65,9 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
         "messaging/chat.html",
         {
             "peer": peer,
+            # Any signed-in user may open anyone's chat page: the real name only for people
+            # who know each other (accounts.access.name_visible).
+            "peer_name": access.shown_name(request.user, peer),
             "viewer": request.user,
             "messages": messages_,
             "has_older": has_older,

@@ -154,3 +154,62 @@ def test_chat_allowed_pairs_matches_can_chat(
     assert (patient.pk, other_patient.pk) not in allowed
     assert (other_patient.pk, doctor.pk) not in allowed
     assert (house.pk, patient.pk) not in allowed
+
+
+# --- a declined request cannot be repeated at once (issue #10, finding 8) ---------------------
+
+
+def _declined(patient, doctor, days_ago: float = 0) -> CareLink:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    link = services.request_link(patient=patient, doctor=doctor)
+    services.change_link(link=link, by=doctor, status="declined")
+    CareLink.objects.filter(pk=link.pk).update(responded=timezone.now() - timedelta(days=days_ago))
+    return link
+
+
+def test_declined_request_cannot_be_repeated_from_the_directory(client, patient, doctor):
+    _declined(patient, doctor)
+    client.force_login(patient)
+    listing = client.get(reverse("doctor_directory")).content.decode()
+    assert "you can ask again from" in listing
+    assert reverse("link_request", args=[doctor.username]) not in listing
+    again = client.post(reverse("link_request", args=[doctor.username]), follow=True)
+    assert "drwho declined your request recently. You can ask again from" in (
+        again.content.decode()
+    )
+    assert list(CareLink.objects.values_list("status", flat=True)) == ["declined"]
+
+
+def test_declined_request_can_be_repeated_after_the_cooldown(client, patient, doctor, settings):
+    settings.LINK_REQUEST_COOLDOWN_DAYS = 7
+    _declined(patient, doctor, days_ago=7.01)
+    client.force_login(patient)
+    assert reverse("link_request", args=[doctor.username]) in (
+        client.get(reverse("doctor_directory")).content.decode()
+    )
+    client.post(reverse("link_request", args=[doctor.username]))
+    assert sorted(CareLink.objects.values_list("status", flat=True)) == ["declined", "pending"]
+
+
+def test_cooldown_zero_allows_asking_again_at_once(client, patient, doctor, settings):
+    settings.LINK_REQUEST_COOLDOWN_DAYS = 0
+    _declined(patient, doctor)
+    assert services.request_link(patient=patient, doctor=doctor).status == "pending"
+
+
+def test_a_withdrawn_request_can_be_made_again_at_once(patient, doctor):
+    link = services.request_link(patient=patient, doctor=doctor)
+    services.change_link(link=link, by=patient, status="ended")
+    assert services.request_link(patient=patient, doctor=doctor).status == "pending"
+
+
+def test_directory_still_shows_doctors_names_to_anyone(client, other_patient):
+    # The one exception to "real names only between people who know each other": the
+    # directory is a professional listing.
+    make_user("house", "doctor", first_name="Gregory", last_name="House")
+    client.force_login(other_patient)
+    assert "Gregory House" in client.get(reverse("doctor_directory")).content.decode()
+    assert not access.name_visible(other_patient, make_user("carol", first_name="Carol"))

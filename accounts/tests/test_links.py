@@ -81,12 +81,15 @@ def test_stale_answer_is_a_conflict(pending, doctor):
     assert CareLink.objects.get(pk=pending.pk).status == "declined"
 
 
-def test_only_one_open_link_per_pair(patient, doctor, pending):
+def test_only_one_open_link_per_pair(patient, doctor, pending, settings):
     with pytest.raises(services.LinkError):
         services.request_link(patient=patient, doctor=doctor)
     with pytest.raises(IntegrityError), transaction.atomic():
         CareLink.objects.create(patient=patient, doctor=doctor, status="active")
     services.change_link(link=pending, by=doctor, status="declined")
+    with pytest.raises(services.LinkCooldownError):  # not at once after a decline...
+        services.request_link(patient=patient, doctor=doctor)
+    settings.LINK_REQUEST_COOLDOWN_DAYS = 0  # ...but a closed link leaves the pair free
     assert services.request_link(patient=patient, doctor=doctor).status == "pending"
 
 
@@ -198,3 +201,23 @@ def test_api_outsiders_see_nothing(pending, other_patient):
 def test_api_patient_cannot_accept(patient, pending):
     response = token_client(patient).patch(LINKS, {"link_pk": pending.pk, "status": "active"})
     assert response.status_code == 403
+
+
+def test_api_declined_request_repeated_is_429_with_retry_after(patient, doctor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    link = services.request_link(patient=patient, doctor=doctor)
+    services.change_link(link=link, by=doctor, status="declined")
+    CareLink.objects.filter(pk=link.pk).update(responded=timezone.now() - timedelta(days=6))
+    response = token_client(patient).post(LINKS, {"doctor": "drwho"}, format="json")
+    assert response.status_code == 429
+    assert "You can ask again from" in response.json()["error"]
+    assert 23 * 3600 < int(response["Retry-After"]) <= 24 * 3600
+    assert CareLink.objects.count() == 1
+    # Other errors keep their status: a second pending request is still a 400.
+    other = make_user("house", "doctor")
+    assert token_client(patient).post(LINKS, {"doctor": "house"}).status_code == 201
+    assert token_client(patient).post(LINKS, {"doctor": "house"}).status_code == 400
+    assert other.patient_links.count() == 1

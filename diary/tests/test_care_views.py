@@ -112,3 +112,29 @@ def test_shared_checkbox_on_notes(client, patient):
     }
     page = client.get(reverse("diary:notes")).content.decode()
     assert "shared with my doctors" in page
+
+
+def test_my_patients_is_written_to_each_listed_patients_access_log(
+    client, patient, other_patient, doctor
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    link(patient, doctor)
+    link(other_patient, doctor)
+    declined = make_user("carol")
+    accounts.change_link(
+        link=accounts.request_link(patient=declined, doctor=doctor), by=doctor, status="declined"
+    )
+    client.force_login(doctor)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("diary:patients")).status_code == 200
+    reads = DiaryAccess.objects.filter(viewer=doctor)
+    assert sorted(reads.values_list("patient__username", "what")) == [
+        ("alice", "patient list"),
+        ("bob", "patient list"),
+    ]
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len([q for q in inserts if DiaryAccess._meta.db_table in q["sql"]]) == 1
+    client.force_login(patient)
+    assert "patient list" in client.get(reverse("access_log")).content.decode()

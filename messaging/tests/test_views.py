@@ -181,3 +181,41 @@ def test_inbox_start_refuses_an_unlinked_doctor(patient):
     response = signed_in(patient).post("/chat/", {"username": "house"})
     assert response.status_code == 400
     assert "care link" in response.content.decode()
+
+
+# --- real names only between people who know each other (issue #10, finding 8) ---------------
+
+
+def test_chat_page_of_a_stranger_shows_the_username_only(patient):
+    make_user("carol", first_name="Carol", last_name="Secretname")
+    page = signed_in(patient).get("/chat/carol/").content.decode()
+    assert "carol" in page
+    assert "Secretname" not in page
+
+
+def test_chat_page_of_a_stranger_doctor_shows_the_username_only(other_patient):
+    make_user("drsmith", role="doctor", first_name="Sam", last_name="Smithname")
+    page = signed_in(other_patient).get("/chat/drsmith/").content.decode()
+    assert "Ask drsmith for a link" in page
+    assert "Smithname" not in page
+
+
+def test_chat_page_shows_the_name_after_a_conversation(patient):
+    carol = make_user("carol", first_name="Carol", last_name="Secretname")
+    send(carol, patient, "hello")
+    page = signed_in(patient).get("/chat/carol/").content.decode()
+    assert "Carol Secretname" in page
+
+
+@pytest.mark.parametrize("status", ["pending", "active", "declined", "ended"])
+def test_chat_page_shows_the_name_with_a_care_link_in_any_status(other_patient, status):
+    from accounts.models import CareLink
+
+    drsmith = make_user("drsmith", role="doctor", first_name="Sam", last_name="Smithname")
+    CareLink.objects.create(patient=other_patient, doctor=drsmith, status=status)
+    page = signed_in(other_patient).get("/chat/drsmith/").content.decode()
+    assert "Sam Smithname" in page
+    # And the other way round: the doctor sees the patient's name.
+    other_patient.first_name, other_patient.last_name = "Bobby", "Tables"
+    other_patient.save()
+    assert "Bobby Tables" in signed_in(drsmith).get("/chat/bob/").content.decode()

@@ -69,7 +69,8 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
         {
             "peer": peer,
             "viewer": request.user,
-            "messages": messages_,
+            # Not "messages": base.html shows that name as the flash alerts (see chat.html).
+            "chat_messages": messages_,
             "has_older": has_older,
             "can_send": services.can_chat(request.user, peer),
             "cannot_send": services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND,

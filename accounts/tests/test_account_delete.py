@@ -466,3 +466,12 @@ def test_schema_documents_delete_and_export(api_client):
     assert "AccountDelete" in str(profile["delete"]["requestBody"])
     export = schema["paths"]["/api/auth/export/"]["get"]
     assert "AccountExport" in str(export["responses"]["200"])
+
+
+def test_the_chat_page_shows_no_message_as_a_flash_alert(world):
+    """The chat page passed its messages as "messages", which base.html shows as the flash
+    alerts: every chat message appeared a second time at the top, as "2 -> 1: text"."""
+    page = signed_in(world.doctor).get(reverse("chat", args=["alice"])).content.decode()
+    assert 'id="messages"' not in page
+    assert f"{world.doctor.pk} -&gt; {world.alice.pk}" not in page
+    assert "the reply" in page

@@ -138,6 +138,8 @@ def confirm_password(*, user: User, password: str) -> None:
     if not user.check_password(password):
         limiter.record(key)
         raise PasswordRefused(WRONG_PASSWORD)
+    # As a sign-in does: and the username, free again after the deletion, starts clean.
+    limiter.reset(key)
 
 
 def _end_sessions(user: User) -> int:

@@ -475,3 +475,18 @@ def test_the_chat_page_shows_no_message_as_a_flash_alert(world):
     assert 'id="messages"' not in page
     assert f"{world.doctor.pk} -&gt; {world.alice.pk}" not in page
     assert "the reply" in page
+
+
+def test_a_right_password_clears_the_failures_for_the_freed_username(patient, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    api = token_client(patient)
+    for _ in range(2):
+        assert api.delete(PROFILE_API, {"password": "guess"}).status_code == 400
+    assert api.delete(PROFILE_API, {"password": PASSWORD}).status_code == 204
+    newcomer = make_user("alice", email="new-alice@example.com")
+    assert newcomer.pk != patient.pk
+    client = Client()
+    wrong = {"username": "alice", "password": "wrong"}
+    assert client.post(reverse("login"), wrong).status_code == 400
+    right = {"username": "alice", "password": PASSWORD}
+    assert client.post(reverse("login"), right).status_code == 302

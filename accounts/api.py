@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.http import HttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services, throttling
+from accounts import exports, services, throttling
 from accounts.models import CareLink, User
 from accounts.serializers import (
+    AccountDeleteSerializer,
+    AccountExportSerializer,
     AuthResultSerializer,
     CareLinkSerializer,
     LinkChangeSerializer,
@@ -119,10 +124,86 @@ def logout(request: Request) -> Response:
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(responses={200: UserSerializer, 401: UNAUTHORIZED}, summary="The signed-in user")
-@api_view(["GET"])
+class _DeleteWithBodySchema(AutoSchema):
+    """drf-spectacular documents a request body only for POST, PUT and PATCH; DELETE
+    /api/auth/profile/ takes the password that confirms it in its body."""
+
+    def _get_request_body(self, direction: str = "request") -> dict | None:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        schema, required = self._get_request_for_media_type(
+            self.get_request_serializer(), direction
+        )
+        if schema is None:
+            return None
+        return {"content": {"application/json": {"schema": schema}}, "required": required}
+
+
+def _schema_class(schema_class: type[AutoSchema]):
+    """Give an @api_view the schema class that its @extend_schema decorators extend."""
+
+    def decorate(view):
+        view.cls.kwargs = {"schema": schema_class}
+        return view
+
+    return decorate
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: UserSerializer, 401: UNAUTHORIZED},
+    summary="The signed-in user",
+)
+@extend_schema(
+    methods=["DELETE"],
+    request=AccountDeleteSerializer,
+    responses={
+        204: OpenApiResponse(
+            description="The account is deleted: diary, notes, sent messages, the access log "
+            "of your diary, token and sessions are gone; open care links end. Messages others "
+            'sent you stay theirs, shown with "deleted user".'
+        ),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        429: THROTTLED,
+    },
+    summary="Delete your account (confirm with your password); cannot be undone",
+)
+@_schema_class(_DeleteWithBodySchema)
+@api_view(["GET", "DELETE"])
 def profile(request: Request) -> Response:
+    if request.method == "DELETE":
+        return _delete_account(request)
     return Response(UserSerializer(request.user).data)
+
+
+def _delete_account(request: Request) -> Response:
+    serializer = AccountDeleteSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        services.confirm_password(user=request.user, password=serializer.validated_data["password"])
+    except services.PasswordRefused as exc:
+        if exc.retry_after is not None:
+            return _throttled(exc.retry_after)
+        raise ValidationError({"password": [exc.message]}) from exc
+    services.delete_account(user=request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    responses={
+        (200, "application/json"): OpenApiResponse(
+            AccountExportSerializer,
+            description="A file (Content-Disposition: attachment) with everything of yours; "
+            "every time is in your time zone, ISO 8601 with its offset.",
+        ),
+        401: UNAUTHORIZED,
+    },
+    summary="Download everything: your profile, diary, notes, messages, links and access log",
+)
+@api_view(["GET"])
+def export(request: Request) -> HttpResponse:
+    return exports.account_export_response(request.user)
 
 
 @extend_schema(

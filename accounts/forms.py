@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.http import HttpRequest
 
-from accounts import throttling
+from accounts import services, throttling
 from accounts.models import User, available_timezones, email_taken
 
 
@@ -72,3 +72,29 @@ class ProfileForm(forms.ModelForm):
         if email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError("A user with that email address already exists.")
         return email
+
+
+class DeleteAccountForm(forms.Form):
+    """The password that confirms deleting one's own account (limited like a sign-in)."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To make sure it is you, and not someone at an unlocked computer.",
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.throttled_for: int | None = None
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        try:
+            services.confirm_password(user=self.user, password=password)
+        except services.PasswordRefused as exc:
+            self.throttled_for = exc.retry_after
+            raise forms.ValidationError(exc.message, code="password") from exc
+        return password

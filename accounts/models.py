@@ -14,6 +14,8 @@ from rest_framework.authtoken.models import TokenProxy
 
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
+# What every page shows in place of a person who deleted their account.
+DELETED_USER = "deleted user"
 
 
 def validate_timezone(value: str) -> None:
@@ -54,6 +56,10 @@ class User(AbstractUser):
         default=True,
         help_text="A short weekly email with a link to your digest (never any health details).",
     )
+    # Set when the person deleted their account: the row stays, emptied, as a tombstone so that
+    # what others keep (their messages to this person, ended links, the access log) still
+    # points somewhere and reads "deleted user". See accounts.services.delete_account.
+    deleted_at = models.DateTimeField("deleted", null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -83,6 +89,8 @@ class User(AbstractUser):
     @property
     def role(self) -> str:
         """What the header shows: "Doctor", "Patient" (or "No role" for a user in neither group)."""
+        if self.is_deleted:
+            return "Account deleted"
         if self.is_doctor:
             return "Doctor"
         if self.is_patient:
@@ -90,7 +98,13 @@ class User(AbstractUser):
         return "No role"
 
     def display_name(self) -> str:
+        if self.is_deleted:
+            return DELETED_USER
         return self.get_full_name() or self.username
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import CareLink, User, email_taken
+from accounts.models import DELETED_USER, CareLink, DiaryAccess, User, email_taken
 from config.api import StrictCharField, StrictEmailField
+from messaging.models import Message
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -75,3 +77,141 @@ class LinkRequestSerializer(serializers.Serializer):
 class LinkChangeSerializer(serializers.Serializer):
     link_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     status = serializers.ChoiceField(choices=CareLink.Status.choices)
+
+
+# The account export ("download everything"): one JSON document, described by these
+# serializers so that the OpenAPI schema and the file cannot drift apart. Every serializer
+# reads `tz` (the person's zone) and `user` (the person exporting) from the context.
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """A moment in the exporting person's own time zone, ISO 8601 with its offset."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(self.context["tz"]).isoformat(timespec="seconds")
+
+
+def peer_name(person: User) -> str:
+    """How the export names another person: their username (which the exporter already sees),
+    or "deleted user"."""
+    return DELETED_USER if person.is_deleted else person.username
+
+
+class ExportPreferencesSerializer(serializers.Serializer):
+    digest_emails = serializers.BooleanField(help_text="Whether the weekly digest email is on.")
+
+
+class ExportProfileSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField()
+    time_zone = serializers.CharField(
+        source="timezone", help_text="The zone chosen on the profile; empty: the site's."
+    )
+    role = serializers.CharField(help_text='"Patient", "Doctor" or "No role".')
+    preferences = ExportPreferencesSerializer(source="*")
+    date_joined = ZonedDateTimeField()
+    last_login = ZonedDateTimeField(allow_null=True)
+
+
+class ExportPainEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    date_recorded = ZonedDateTimeField()
+    last_modified = ZonedDateTimeField()
+    body_part_id = serializers.IntegerField()
+    body_part = serializers.CharField(source="body_part.name")
+    body_part_label = serializers.CharField(source="body_part.label")
+    pain_type = serializers.CharField()
+    intensity = serializers.IntegerField(min_value=0, max_value=10)
+    description = serializers.CharField()
+
+
+class ExportNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    shared = serializers.BooleanField(help_text="Shared with the doctors one is linked with.")
+    created_on = ZonedDateTimeField()
+    last_modified = ZonedDateTimeField()
+
+
+class ExportMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    direction = serializers.SerializerMethodField()
+    peer = serializers.SerializerMethodField(help_text='A username, or "deleted user".')
+    text = serializers.CharField()
+    timestamp = ZonedDateTimeField()
+    read_at = ZonedDateTimeField(allow_null=True, help_text="When the receiver read it.")
+
+    def get_direction(self, message: Message) -> Literal["sent", "received"]:
+        return "sent" if message.sender_id == self.context["user"].pk else "received"
+
+    def get_peer(self, message: Message) -> str:
+        mine = message.sender_id == self.context["user"].pk
+        return peer_name(message.receiver if mine else message.sender)
+
+
+class ExportCareLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    my_role = serializers.SerializerMethodField()
+    peer = serializers.SerializerMethodField(help_text='A username, or "deleted user".')
+    status = serializers.ChoiceField(choices=CareLink.Status.choices)
+    created = ZonedDateTimeField()
+    responded = ZonedDateTimeField(allow_null=True)
+    ended = ZonedDateTimeField(allow_null=True)
+
+    def get_my_role(self, link: CareLink) -> Literal["patient", "doctor"]:
+        return "patient" if link.patient_id == self.context["user"].pk else "doctor"
+
+    def get_peer(self, link: CareLink) -> str:
+        mine = link.patient_id == self.context["user"].pk
+        return peer_name(link.doctor if mine else link.patient)
+
+
+class ExportReadOfMineSerializer(serializers.Serializer):
+    at = ZonedDateTimeField()
+    viewer = serializers.SerializerMethodField(help_text='A username, or "deleted user".')
+    what = serializers.CharField()
+
+    def get_viewer(self, read: DiaryAccess) -> str:
+        return peer_name(read.viewer)
+
+
+class ExportReadByMeSerializer(serializers.Serializer):
+    at = ZonedDateTimeField()
+    patient = serializers.SerializerMethodField(help_text='A username, or "deleted user".')
+    what = serializers.CharField()
+
+    def get_patient(self, read: DiaryAccess) -> str:
+        return peer_name(read.patient)
+
+
+class ExportAccessLogSerializer(serializers.Serializer):
+    reads_of_my_data = ExportReadOfMineSerializer(
+        many=True, help_text="Someone else (a linked doctor, an administrator) read your data."
+    )
+    my_reads_of_others_data = ExportReadByMeSerializer(
+        many=True, help_text="You read a patient's data as their doctor."
+    )
+
+
+class AccountExportSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text='Always "painmap-account-export".')
+    version = serializers.IntegerField(help_text="1; a new version only for incompatible changes.")
+    exported_at = ZonedDateTimeField()
+    time_zone = serializers.CharField(help_text="The zone every time in this document is in.")
+    profile = ExportProfileSerializer()
+    pain_entries = ExportPainEntrySerializer(many=True)
+    notes = ExportNoteSerializer(many=True)
+    messages = ExportMessageSerializer(many=True)
+    care_links = ExportCareLinkSerializer(many=True)
+    access_log = ExportAccessLogSerializer()
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = StrictCharField(
+        max_length=4096, write_only=True, trim_whitespace=False, help_text="Your password."
+    )

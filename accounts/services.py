@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from rest_framework.authtoken.models import Token
 
-from accounts.models import DOCTORS, PATIENTS, CareLink, User
+from accounts import throttling
+from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess, User
+from diary.models import Note, PainEntry
+from messaging.services import delete_sent_messages
 
 ROLE_GROUPS = {"doctor": DOCTORS, "patient": PATIENTS}
 
@@ -142,3 +148,101 @@ def declined_until(*, patient: User, doctors: Iterable[User]) -> dict[int, datet
     for doctor_id, responded in declined:
         until[doctor_id] = max(until.get(doctor_id, responded + cooldown), responded + cooldown)
     return until
+
+
+class PasswordRefused(Exception):
+    """The password that confirms a destructive step was wrong (or too many were tried);
+    `retry_after` is set when the limit is reached."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+WRONG_PASSWORD = "Your password was entered incorrectly."
+
+
+def confirm_password(*, user: User, password: str) -> None:
+    """Check the password that confirms deleting an account; PasswordRefused if it is wrong.
+
+    A stolen token or session must not become a way to guess the password without limit, so
+    a wrong password counts against the same per-username limit as a failed sign-in.
+    """
+    # merge: use the shared sign-in limiter here once it replaces throttling.login_failures.
+    limiter = throttling.login_failures()
+    key = user.username.lower()
+    if (wait := limiter.retry_after(key)) is not None:
+        raise PasswordRefused(throttling.too_many_message(wait), retry_after=wait)
+    if not user.check_password(password):
+        limiter.record(key)
+        raise PasswordRefused(WRONG_PASSWORD)
+    # As a sign-in does: and the username, free again after the deletion, starts clean.
+    limiter.reset(key)
+
+
+def _end_sessions(user: User) -> int:
+    """Delete every stored session signed in as `user`; returns how many.
+
+    Database sessions keep the user id inside their signed, encoded data, so there is no column
+    to filter on: each row is decoded (one pass over the table, read in chunks). Engines that
+    cannot be listed (cache, signed cookies) are left alone: their sessions die anyway, since
+    the account's password hash, which every session is checked against, no longer exists.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store, "get_model_class"):
+        return 0
+    model = store.get_model_class()
+    decoder = store()
+    user_id = str(user.pk)
+    doomed = [
+        row.session_key
+        for row in model.objects.only("session_key", "session_data").iterator(chunk_size=2000)
+        if str(decoder.decode(row.session_data).get(SESSION_KEY)) == user_id
+    ]
+    for start in range(0, len(doomed), 500):  # SQLite allows a limited number of parameters
+        model.objects.filter(session_key__in=doomed[start : start + 500]).delete()
+    return len(doomed)
+
+
+def delete_account(*, user: User) -> User:
+    """Delete a person's account: their data goes, a nameless tombstone row stays.
+
+    Gone: pain entries, notes, the messages they sent, the access-log rows about their diary,
+    their API token and every session. Their open care links end (the peer sees an ended link
+    with "deleted user"; a doctor's patients keep their diaries). Kept, with "deleted user" in
+    place of the person: messages others sent them (the sender's own words), reads they made of
+    others' diaries (the patient's right to that trace), ended links and admin log entries.
+    The row itself stays so those foreign keys hold; it keeps no name, email, password, group,
+    permission or preference, cannot sign in, and its username is random, so the old one is
+    free again. All of it in one transaction; deleting twice changes nothing more.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_deleted:
+            return user
+        now = timezone.now()
+        PainEntry.objects.filter(owner=user).delete()
+        Note.objects.filter(owner=user).delete()
+        delete_sent_messages(sender=user)
+        DiaryAccess.objects.filter(patient=user).delete()
+        # merge: ending links here should close the pair's chat sockets, as change_link does.
+        CareLink.objects.open().involving(user).update(status=CareLink.Status.ENDED, ended=now)
+        Token.objects.filter(user=user).delete()
+        _end_sessions(user)
+        # merge: call end_credentials here (it also closes the user's WebSockets).
+        user.groups.clear()
+        user.user_permissions.clear()
+        user.username = f"deleted-{secrets.token_hex(8)}"
+        user.first_name = user.last_name = user.timezone = ""
+        # Unique ignoring case and never a real address: ".invalid" is reserved (RFC 2606), and
+        # forms refuse a domain without a dot, so nobody can register it.
+        user.email = f"deleted-{user.pk}@invalid"
+        user.set_unusable_password()
+        user.is_active = user.is_staff = user.is_superuser = False
+        user.digest_emails = False
+        user.last_login = None
+        user.deleted_at = now
+        user.save()
+        user.__dict__.pop("group_names", None)
+    return user

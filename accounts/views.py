@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -10,8 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services, throttling
-from accounts.forms import ProfileForm, RegisterForm, ThrottledAuthenticationForm
+from accounts import exports, services, throttling
+from accounts.forms import (
+    DeleteAccountForm,
+    ProfileForm,
+    RegisterForm,
+    ThrottledAuthenticationForm,
+)
 from accounts.models import DOCTORS, CareLink, DiaryAccess, User
 
 
@@ -195,3 +200,35 @@ def access_log(request: HttpRequest) -> HttpResponse:
     """ "Who viewed my diary": every read of the user's diary data by someone else."""
     reads = DiaryAccess.objects.filter(patient=request.user).select_related("viewer")[:200]
     return render(request, "accounts/access_log.html", {"reads": reads})
+
+
+@require_GET
+@login_required
+def account_export(request: HttpRequest) -> HttpResponse:
+    """The "download everything" file: the whole account as JSON (see accounts.exports)."""
+    return exports.account_export_response(request.user)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Delete one's own account. GET explains what goes and what stays and asks for the
+    password; POST with the right password deletes, signs out and goes home."""
+    form = DeleteAccountForm(request.user, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            services.delete_account(user=request.user)
+            logout(request)
+            messages.success(request, "Your account and your data were deleted. Take care.")
+            return redirect("home")
+        status = 429 if form.throttled_for else 400
+    user = request.user
+    context = {
+        "form": form,
+        "entry_count": user.pain_entries.count(),
+        "note_count": user.notes.count(),
+        "sent_count": user.messages_sent.count(),
+        "open_links": CareLink.objects.open().involving(user).count(),
+    }
+    return render(request, "accounts/delete.html", context, status=status)

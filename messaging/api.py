@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -34,13 +34,18 @@ def _peer(request: Request, username: str, *, to_send: bool = False) -> User:
     Reading and deleting a conversation need only the other person; starting one (`to_send`)
     needs the right to send (an active care link, or two doctors).
     """
-    peer = User.objects.filter(username=username, is_active=True).first()
+    # A deleted account stays readable for the people it talked with; sending is refused.
+    peer = User.objects.filter(
+        Q(is_active=True) | Q(deleted_at__isnull=False), username=username
+    ).first()
     if peer is None:
         raise exceptions.NotFound("No user with that username.")
     if peer.pk == request.user.pk:
         raise BadRequest("You cannot chat with yourself.")
     if to_send and not services.can_chat(request.user, peer):
-        raise exceptions.PermissionDenied(services.CANNOT_SEND)
+        raise exceptions.PermissionDenied(
+            services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND
+        )
     return peer
 
 

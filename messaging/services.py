@@ -39,6 +39,7 @@ CANNOT_SEND = (
     "You can only message a doctor you share an active care link with. "
     "Ask for a link under Find a doctor."
 )
+PEER_DELETED = "This person deleted their account. The conversation is read-only."
 
 
 def clean_text(text: Any) -> str:
@@ -242,4 +243,16 @@ def delete_conversation(*, user: User, peer: User) -> int:
                 (user_group(peer.pk), {"type": "inbox.changed"}),
             ]
         )
+    return count
+
+
+def delete_sent_messages(*, sender: User) -> int:
+    """Delete every message `sender` ever sent (their side of all conversations, when they
+    delete their account); what others sent them stays. Each peer's inbox is told to look
+    again. Returns how many were deleted."""
+    with transaction.atomic():
+        sent = Message.objects.filter(sender=sender)
+        peers = set(sent.order_by().values_list("receiver_id", flat=True).distinct())
+        count, _ = sent.delete()
+        _on_commit_broadcast([(user_group(peer), {"type": "inbox.changed"}) for peer in peers])
     return count

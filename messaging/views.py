@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -20,7 +21,10 @@ PAGE_SIZE = 50
 def _peer(request: HttpRequest, username: str) -> User:
     """The other person: anyone but oneself. Whether one may *send* is decided separately, so a
     conversation stays readable (and deletable) after a care link ends."""
-    peer = User.objects.filter(username=username, is_active=True).first()
+    # A deleted account stays readable (read-only) for the people it talked with.
+    peer = User.objects.filter(
+        Q(is_active=True) | Q(deleted_at__isnull=False), username=username
+    ).first()
     if peer is None or peer.pk == request.user.pk:
         raise Http404("No such conversation.")
     return peer
@@ -69,10 +73,11 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             # who know each other (accounts.access.name_visible).
             "peer_name": access.shown_name(request.user, peer),
             "viewer": request.user,
-            "messages": messages_,
+            # Not "messages": base.html shows that name as the flash alerts (see chat.html).
+            "chat_messages": messages_,
             "has_older": has_older,
             "can_send": services.can_chat(request.user, peer),
-            "cannot_send": services.CANNOT_SEND,
+            "cannot_send": services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND,
         },
     )
 

@@ -210,3 +210,15 @@ def test_ended_link_closes_sending(patient, doctor):
     with pytest.raises(services.MessageError):
         services.send_message(sender=doctor, receiver=patient, text="after")
     assert list(Message.objects.values_list("text", flat=True)) == ["before"]
+
+
+def test_delete_sent_messages_keeps_what_others_sent_and_tells_their_inboxes(
+    patient, doctor, other_patient, listen, django_capture_on_commit_callbacks
+):
+    mine = [history(patient, doctor, "a"), history(patient, other_patient, "b")]
+    kept = [history(doctor, patient, "c"), history(other_patient, doctor, "d")]
+    drain = listen(user_group(doctor.pk), user_group(other_patient.pk), user_group(patient.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.delete_sent_messages(sender=patient) == len(mine)
+    assert list(Message.objects.all()) == kept
+    assert drain() == [{"type": "inbox.changed"}] * 2

@@ -18,8 +18,8 @@ from accounts.serializers import (
     LinkChangeSerializer,
     LinkRequestSerializer,
     LoginSerializer,
+    ProfileSerializer,
     RegisterSerializer,
-    UserSerializer,
 )
 from config.api import (
     BAD_REQUEST,
@@ -71,6 +71,8 @@ def register(request: Request) -> Response:
     serializer.is_valid(raise_exception=True)
     limiter.record(address)
     user = services.register_user(**serializer.validated_data)
+    # The account works at once; the address is proven by the link (sent to the host asked).
+    services.send_verification_email(user=user, site=f"{request.scheme}://{request.get_host()}")
     return _auth_result(user, status.HTTP_201_CREATED)
 
 
@@ -115,10 +117,10 @@ def logout(request: Request) -> Response:
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(responses={200: UserSerializer, 401: UNAUTHORIZED}, summary="The signed-in user")
+@extend_schema(responses={200: ProfileSerializer, 401: UNAUTHORIZED}, summary="The signed-in user")
 @api_view(["GET"])
 def profile(request: Request) -> Response:
-    return Response(UserSerializer(request.user).data)
+    return Response(ProfileSerializer(request.user).data)
 
 
 @extend_schema(

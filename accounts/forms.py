@@ -72,3 +72,16 @@ class ProfileForm(forms.ModelForm):
         if email_taken(email, exclude_pk=self.instance.pk):
             raise forms.ValidationError("A user with that email address already exists.")
         return email
+
+    @property
+    def email_changed(self) -> bool:
+        """A new address must be proven again; new capitals on the same one need not."""
+        if "email" not in self.changed_data:
+            return False
+        before = (self.initial.get("email") or "").strip().casefold()
+        return self.cleaned_data["email"].casefold() != before
+
+    def save(self, commit: bool = True) -> User:
+        if self.email_changed:
+            self.instance.email_verified_at = None
+        return super().save(commit)

@@ -275,6 +275,13 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 REGISTRATION_LIMIT = env_int("REGISTRATION_LIMIT", 100)
 REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
+# Password reset emails asked for, per client address and, separately, per email address.
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 5)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)
+# Email verification: how long a link works, and how many links one account may have sent.
+EMAIL_VERIFICATION_DAYS = env_int("EMAIL_VERIFICATION_DAYS", 7)
+VERIFICATION_EMAIL_LIMIT = env_int("VERIFICATION_EMAIL_LIMIT", 5)
+VERIFICATION_EMAIL_WINDOW = env_int("VERIFICATION_EMAIL_WINDOW", 60 * 60)
 # Chat flood guard, per socket: a burst of frames at once, then this many a second.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 10)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)

@@ -185,9 +185,9 @@ def request_verification_email(*, user: User, site: str) -> bool:
     return send_verification_email(user=user, site=site)
 
 
-def verify_email(*, token: str) -> User:
-    """Mark the address a verification link was sent to as proven. Raises VerificationError
-    for a link that is tampered with, expired, or for an address the account no longer has."""
+def check_verification_token(*, token: str) -> User:
+    """The user whose current address a verification link proves. Raises VerificationError for
+    a link that is tampered with, expired, or for an address the account no longer has."""
     try:
         value = signing.loads(
             token,
@@ -213,6 +213,12 @@ def verify_email(*, token: str) -> User:
             "This link was sent to an email address that is no longer on the account. "
             "Use the newest link, or ask for one from your profile."
         )
+    return user
+
+
+def verify_email(*, token: str) -> User:
+    """Mark the address a verification link was sent to as proven (see the check above)."""
+    user = check_verification_token(token=token)
     mark_email_verified(user=user)
     return user
 

@@ -337,16 +337,25 @@ def _wait_for_link(seconds: int) -> str:
     return f"Too many links were sent to you lately. Ask for a new one in {wait}."
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """Following the emailed link proves the address. No sign-in needed: the link is often
-    opened on another device (the phone with the mail app). A GET, so that the link works
-    from any mail client; it only ever marks an address the link itself names as proven."""
+    """The emailed link: GET shows the address and a button, the button's POST proves it.
+
+    A button, not the GET itself, because mail scanners open every link in a message: had the
+    GET verified, an address someone else typed at registration would count as proven the moment
+    its owner's scanner looked, and the digest would follow. No sign-in needed: the link is often
+    opened on another device (the phone with the mail app).
+    """
     try:
-        user = services.verify_email(token=token)
+        if request.method == "POST":
+            user = services.verify_email(token=token)
+            return render(request, "accounts/verify_email.html", {"verified": user})
+        user = services.check_verification_token(token=token)
     except services.VerificationError as exc:
         return render(request, "accounts/verify_email.html", {"error": exc.message}, status=400)
-    return render(request, "accounts/verify_email.html", {"verified": user})
+    if user.email_verified:
+        return render(request, "accounts/verify_email.html", {"verified": user})
+    return render(request, "accounts/verify_email.html", {"to_confirm": user})
 
 
 @require_POST

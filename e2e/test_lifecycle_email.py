@@ -1,5 +1,6 @@
 """Browser journey through the account's emails: register, confirm the address from the emailed
-link, forget the password, reset it from the emailed link, sign in with the new one.
+link (open it, press the button), forget the password, reset it from the emailed link, sign in
+with the new one.
 
 The live server here writes its email to files (Django's file backend), so the test reads what
 a person would find in their mailbox and follows the links in it. Screenshots of every page of
@@ -148,6 +149,9 @@ def test_confirm_the_address_then_reset_a_forgotten_password(
     # Follow the link from the mailbox.
     confirm = mail_to(mail_server, address, "Confirm your email address for Painmap")
     page.goto(link_in(confirm, mail_server))
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
+    shot("verify-email-confirm")
+    page.get_by_role("button", name="Yes, confirm my address").click()
     expect(page.get_by_role("heading", name="Email address confirmed")).to_be_visible()
     shot("verify-email-done")
     page.get_by_role("link", name="Go to your profile").click()

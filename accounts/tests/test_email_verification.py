@@ -13,7 +13,7 @@ from django.core import mail, signing
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts import services
@@ -31,6 +31,14 @@ def verification_path(message) -> str:
     match = LINK.search(message.body)
     assert match, message.body
     return match.group(1)
+
+
+def confirm(client: Client, path: str):
+    """What a person does with the link: open it, then press the button."""
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"Yes, confirm my address" in page.content
+    return client.post(path)
 
 
 def profile_data(user: User, **changes) -> dict[str, str]:
@@ -63,11 +71,22 @@ def test_web_registration_works_at_once_and_sends_a_link(client):
     path = verification_path(message)
     assert "carol" not in path
 
-    page = client.get(path)
+    page = confirm(client, path)
     assert page.status_code == 200
     assert b"Email address confirmed" in page.content
     user.refresh_from_db()
     assert user.email_verified
+
+
+def test_opening_the_link_alone_verifies_nothing(patient):
+    # Mail scanners open every link in a message; only the button's POST proves the address.
+    path = reverse("verify_email", args=[services.email_verification_token(user=patient)])
+    page = Client().get(path)
+    assert page.status_code == 200
+    assert b"alice@example.com" in page.content
+    assert b'<form method="post"' in page.content
+    patient.refresh_from_db()
+    assert not patient.email_verified
 
 
 def test_api_registration_sends_a_link_and_keeps_its_shape(api_client):
@@ -88,7 +107,7 @@ def test_api_registration_sends_a_link_and_keeps_its_shape(api_client):
     }
     [message] = mail.outbox
     assert message.to == ["dave@example.com"]
-    assert api_client.get(verification_path(message)).status_code == 200
+    assert confirm(Client(), verification_path(message)).status_code == 200
     assert User.objects.get(username="dave").email_verified
 
 
@@ -112,10 +131,14 @@ def test_registration_survives_a_mail_server_failure(client, caplog):
 
 def test_following_a_link_twice_is_fine(client, patient):
     path = reverse("verify_email", args=[services.email_verification_token(user=patient)])
-    assert client.get(path).status_code == 200
+    assert confirm(client, path).status_code == 200
     first = User.objects.get(pk=patient.pk).email_verified_at
-    assert client.get(path).status_code == 200
+    assert client.post(path).status_code == 200
     assert User.objects.get(pk=patient.pk).email_verified_at == first
+    # Opened again later: it says so, with no button.
+    again = client.get(path)
+    assert b"Email address confirmed" in again.content
+    assert b"Yes, confirm my address" not in again.content
 
 
 @pytest.mark.parametrize(
@@ -129,8 +152,9 @@ def test_following_a_link_twice_is_fine(client, patient):
         signing.dumps(["not", "a", "dict"], salt="accounts.email-verification"),
     ],
 )
-def test_bad_links_get_a_clear_page(client, patient, token):
-    response = client.get(f"/accounts/verify-email/{token}/")
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_bad_links_get_a_clear_page(client, patient, token, method):
+    response = getattr(client, method)(f"/accounts/verify-email/{token}/")
     assert response.status_code == 400
     if response["Content-Type"].startswith("text/html"):
         assert b"This confirmation link does not work" in response.content
@@ -138,11 +162,12 @@ def test_bad_links_get_a_clear_page(client, patient, token):
     assert not patient.email_verified
 
 
-def test_a_tampered_link_gets_a_clear_page(client, patient):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_tampered_link_gets_a_clear_page(client, patient, method):
     token = services.email_verification_token(user=patient)
     value, stamp, signature = token.rsplit(":", 2)
     forged = f"{value}:{stamp}:{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
-    response = client.get(reverse("verify_email", args=[forged]))
+    response = getattr(client, method)(reverse("verify_email", args=[forged]))
     assert response.status_code == 400
     assert b"This link is not valid" in response.content
     patient.refresh_from_db()
@@ -154,19 +179,22 @@ def test_an_expired_link_gets_a_clear_page(client, patient):
     token = services.email_verification_token(user=patient)
     eight_days = time.time() + 8 * 24 * 3600
     with mock.patch("django.core.signing.time.time", return_value=eight_days):
-        response = client.get(reverse("verify_email", args=[token]))
+        assert client.get(reverse("verify_email", args=[token])).status_code == 400
+        response = client.post(reverse("verify_email", args=[token]))
     assert response.status_code == 400
     assert b"This link has expired" in response.content
+    assert not User.objects.get(pk=patient.pk).email_verified
     six_days = time.time() + 6 * 24 * 3600
     with mock.patch("django.core.signing.time.time", return_value=six_days):
-        assert client.get(reverse("verify_email", args=[token])).status_code == 200
+        assert client.post(reverse("verify_email", args=[token])).status_code == 200
+    assert User.objects.get(pk=patient.pk).email_verified
 
 
 def test_a_link_for_an_old_address_stops_working(client, patient):
     token = services.email_verification_token(user=patient)
     patient.email = "alice@new.example"
     patient.save()
-    response = client.get(reverse("verify_email", args=[token]))
+    response = client.post(reverse("verify_email", args=[token]))
     assert response.status_code == 400
     assert b"no longer on the account" in response.content
     patient.refresh_from_db()
@@ -177,7 +205,8 @@ def test_a_link_for_a_deactivated_account_does_not_work(client, patient):
     token = services.email_verification_token(user=patient)
     patient.is_active = False
     patient.save()
-    assert client.get(reverse("verify_email", args=[token])).status_code == 400
+    assert client.post(reverse("verify_email", args=[token])).status_code == 400
+    assert not User.objects.get(pk=patient.pk).email_verified
 
 
 def test_profile_shows_the_state_and_resends_the_link(client, patient):
@@ -190,7 +219,7 @@ def test_profile_shows_the_state_and_resends_the_link(client, patient):
     assert b"We sent a link to alice@example.com" in response.content
     [message] = mail.outbox
     assert message.to == ["alice@example.com"]
-    client.get(verification_path(message))
+    confirm(client, verification_path(message))
     page = client.get(reverse("profile")).content.decode()
     assert "Verified" in page
     assert "Not verified" not in page
@@ -239,7 +268,7 @@ def test_changing_the_email_unverifies_it_and_sends_a_link(client, patient):
     assert not patient.email_verified
     [message] = mail.outbox
     assert message.to == ["alice@new.example"]
-    assert client.get(verification_path(message)).status_code == 200
+    assert confirm(client, verification_path(message)).status_code == 200
     patient.refresh_from_db()
     assert patient.email_verified
 

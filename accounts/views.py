@@ -229,9 +229,6 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     subject_template_name = "accounts/password_reset_subject.txt"
     email_template_name = "accounts/password_reset_email.txt"
 
-    def get_extra_email_context(self) -> dict[str, str]:
-        return {"lifetime": _reset_link_lifetime()}
-
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         limiter = throttling.password_resets()
         keys = [
@@ -247,7 +244,7 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
             return response
         for key in keys:
             limiter.record(key)
-        self.extra_email_context = self.get_extra_email_context()
+        self.extra_email_context = {"lifetime": _reset_link_lifetime()}
         return super().form_valid(form)
 
     def form_invalid(self, form: PasswordResetForm) -> HttpResponse:

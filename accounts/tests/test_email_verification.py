@@ -331,6 +331,34 @@ def test_openapi_schema_documents_email_verified(client):
     assert "email_verified" not in schema["components"]["schemas"]["User"]["properties"]
 
 
+def test_an_administrator_can_see_and_clear_the_verification(client, patient):
+    services.mark_email_verified(user=patient)
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    client.login(username="admin", password=PASSWORD)
+    url = reverse("admin:accounts_user_change", args=[patient.pk])
+    page = client.get(url)
+    assert b'name="email_verified_at_0"' in page.content
+    form = page.context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if key not in {"password", "groups", "user_permissions", "last_login", "date_joined"}
+        and value is not None
+    }
+    data.update(
+        {
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "email_verified_at_0": "",
+            "email_verified_at_1": "",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    patient.refresh_from_db()
+    assert not patient.email_verified
+
+
 def test_seeded_demo_accounts_are_verified(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())

@@ -39,6 +39,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         ("Preferences", {"fields": ("timezone",)}),
+        ("Email verification", {"fields": ("email_verified_at",)}),
     )
     list_display = (
         "username",

@@ -23,8 +23,8 @@ from accounts.serializers import (
     LinkChangeSerializer,
     LinkRequestSerializer,
     LoginSerializer,
+    ProfileSerializer,
     RegisterSerializer,
-    UserSerializer,
 )
 from config.api import (
     BAD_REQUEST,
@@ -80,6 +80,8 @@ def register(request: Request) -> Response:
     serializer.is_valid(raise_exception=True)
     limiter.record(address)
     user = services.register_user(**serializer.validated_data)
+    # The account works at once; the address is proven by the link (sent to the host asked).
+    services.send_verification_email(user=user, site=f"{request.scheme}://{request.get_host()}")
     return _auth_result(user, status.HTTP_201_CREATED)
 
 
@@ -151,7 +153,7 @@ def _schema_class(schema_class: type[AutoSchema]):
 
 @extend_schema(
     methods=["GET"],
-    responses={200: UserSerializer, 401: UNAUTHORIZED},
+    responses={200: ProfileSerializer, 401: UNAUTHORIZED},
     summary="The signed-in user",
 )
 @extend_schema(
@@ -174,7 +176,7 @@ def _schema_class(schema_class: type[AutoSchema]):
 def profile(request: Request) -> Response:
     if request.method == "DELETE":
         return _delete_account(request)
-    return Response(UserSerializer(request.user).data)
+    return Response(ProfileSerializer(request.user).data)
 
 
 def _delete_account(request: Request) -> Response:

@@ -73,6 +73,19 @@ class ProfileForm(forms.ModelForm):
             raise forms.ValidationError("A user with that email address already exists.")
         return email
 
+    @property
+    def email_changed(self) -> bool:
+        """A new address must be proven again; new capitals on the same one need not."""
+        if "email" not in self.changed_data:
+            return False
+        before = (self.initial.get("email") or "").strip().casefold()
+        return self.cleaned_data["email"].casefold() != before
+
+    def save(self, commit: bool = True) -> User:
+        if self.email_changed:
+            self.instance.email_verified_at = None
+        return super().save(commit)
+
 
 class DeleteAccountForm(forms.Form):
     """The password that confirms deleting one's own account (limited like a sign-in)."""

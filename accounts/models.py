@@ -40,6 +40,11 @@ class UserManager(DjangoUserManager):
     async def _acreate_user(self, username: str, email: str | None, password: str | None, **extra):
         return await sync_to_async(self._create_user)(username, email, password, **extra)
 
+    def with_verified_email(self) -> models.QuerySet[User]:
+        """Users whose address is proven: the only ones Painmap sends email to (the
+        verification and password-reset emails aside, which prove the address)."""
+        return self.filter(email_verified_at__isnull=False).exclude(email="")
+
 
 class User(AbstractUser):
     email = models.EmailField("email address")
@@ -60,6 +65,13 @@ class User(AbstractUser):
     # what others keep (their messages to this person, ended links, the access log) still
     # points somewhere and reads "deleted user". See accounts.services.delete_account.
     deleted_at = models.DateTimeField("deleted", null=True, blank=True, editable=False)
+    email_verified_at = models.DateTimeField(
+        "email verified",
+        null=True,
+        blank=True,
+        help_text="When the owner proved this address by following a link sent to it. Empty: "
+        "not verified, and Painmap sends it nothing but verification and reset emails.",
+    )
 
     objects = UserManager()
 
@@ -105,6 +117,10 @@ class User(AbstractUser):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:

@@ -21,6 +21,23 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Its own serializer so that the user inside the register and login answers keeps the original
+# shape: `email_verified` is an addition to the profile only.
+class ProfileSerializer(UserSerializer):
+    """The signed-in user, and whether their email address is verified."""
+
+    email_verified = serializers.BooleanField(
+        read_only=True,
+        required=False,
+        help_text="Whether the owner proved the address by following the emailed link. "
+        "Painmap sends no email (weekly digest) to an unverified address.",
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "email_verified"]
+        read_only_fields = fields
+
+
 class RegisterSerializer(serializers.Serializer):
     username = StrictCharField(max_length=150)
     email = StrictEmailField(max_length=254)

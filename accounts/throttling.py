@@ -53,6 +53,20 @@ def registrations() -> AttemptLimiter:
     return AttemptLimiter("register", settings.REGISTRATION_LIMIT, settings.REGISTRATION_WINDOW)
 
 
+def password_resets() -> AttemptLimiter:
+    """Reset emails asked for, counted per client address and per email address (two keys)."""
+    return AttemptLimiter(
+        "password-reset", settings.PASSWORD_RESET_LIMIT, settings.PASSWORD_RESET_WINDOW
+    )
+
+
+def verification_emails() -> AttemptLimiter:
+    """Verification links sent, per account: each may go to an address nobody has proven yet."""
+    return AttemptLimiter(
+        "verify-email", settings.VERIFICATION_EMAIL_LIMIT, settings.VERIFICATION_EMAIL_WINDOW
+    )
+
+
 def client_address(request: HttpRequest) -> str:
     # Daphne fills REMOTE_ADDR from X-Forwarded-For when started with --proxy-headers.
     return request.META.get("REMOTE_ADDR") or "unknown"

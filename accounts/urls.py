@@ -22,4 +22,18 @@ urlpatterns = [
         views.link_change,
         name="link_change",
     ),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/complete/",
+        views.password_reset_complete,
+        name="password_reset_complete",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("verify-email/resend/", views.resend_verification, name="resend_verification"),
+    path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
 ]

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import exports, services, throttling
@@ -48,6 +56,8 @@ def register(request: HttpRequest) -> HttpResponse:
             )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Painmap, {user.username}!")
+            if services.send_verification_email(user=user, site=_site(request)):
+                messages.info(request, _link_sent(user))
             return redirect("home")
         else:
             status = 400
@@ -74,8 +84,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
+            user = form.save()
             messages.success(request, "Your profile was saved.")
+            if form.email_changed and (wait := _send_new_link(request, user)) is not None:
+                messages.warning(request, f"No link was sent. {_wait_for_link(wait)}")
             return redirect("profile")
         return _profile_page(request, form, PasswordChangeForm(request.user), status=400)
     return _profile_page(request, form, PasswordChangeForm(request.user))
@@ -95,12 +107,16 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_page(
-    request: HttpRequest, form: ProfileForm, password_form: PasswordChangeForm, status: int = 200
+    request: HttpRequest,
+    form: ProfileForm,
+    password_form: PasswordChangeForm,
+    status: int = 200,
+    verification_error: str = "",
 ) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "password_form": password_form},
+        {"form": form, "password_form": password_form, "verification_error": verification_error},
         status=status,
     )
 
@@ -232,3 +248,170 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         "open_links": CareLink.objects.open().involving(user).count(),
     }
     return render(request, "accounts/delete.html", context, status=status)
+
+
+# ---- Password reset by email --------------------------------------------------------------------
+
+
+def _reset_link_lifetime() -> str:
+    now = timezone.now()
+    return timeuntil(now + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now)
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Django's reset request, limited per client address and per email address.
+
+    A known and an unknown address get the same page and count against the same limits, so the
+    form cannot tell anyone whether an address has an account. The email also goes to an
+    unverified address: following its link proves the address (see PasswordResetConfirm).
+    """
+
+    template_name = "accounts/password_reset_form.html"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    email_template_name = "accounts/password_reset_email.txt"
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        limiter = throttling.password_resets()
+        keys = [
+            f"address:{throttling.client_address(self.request)}",
+            f"email:{form.cleaned_data['email'].strip().casefold()}",
+        ]
+        waits = [wait for key in keys if (wait := limiter.retry_after(key)) is not None]
+        if waits:
+            form.add_error(None, throttling.too_many_message(max(waits)))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(max(waits))
+            return response
+        for key in keys:
+            limiter.record(key)
+        self.extra_email_context = {"lifetime": _reset_link_lifetime()}
+        return super().form_valid(form)
+
+    def form_invalid(self, form: PasswordResetForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetDone(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "lifetime": _reset_link_lifetime()}
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's "choose a new password" step, ending the account's other credentials."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink and response.status_code == 200:
+            response.status_code = 400  # the "this link does not work" page
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "lifetime": _reset_link_lifetime()}
+
+    def form_invalid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        with transaction.atomic():
+            # Saving the new password changes the session hash: every session signed in with
+            # the old one (the other browsers, a thief's) ends at its next request.
+            response = super().form_valid(form)
+            # merge: call end_credentials here
+            services.revoke_token(user=form.user)
+            # The link came to this address, so following it proved the address.
+            services.mark_email_verified(user=form.user)
+        return response
+
+
+password_reset = PasswordResetRequestView.as_view()
+password_reset_done = PasswordResetDone.as_view()
+password_reset_confirm = PasswordResetConfirm.as_view()
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
+
+
+# ---- Email verification -------------------------------------------------------------------------
+
+
+def _site(request: HttpRequest) -> str:
+    """ "scheme://host" of this request: links in emails lead back where the person came from
+    (ALLOWED_HOSTS keeps a forged Host header out)."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _link_sent(user: User) -> str:
+    return (
+        f"We sent a link to {user.email} to confirm your address. "
+        f"It works for {settings.EMAIL_VERIFICATION_DAYS} days."
+    )
+
+
+def _send_new_link(request: HttpRequest, user: User) -> int | None:
+    """Send a verification link and say so in a message; the seconds to wait when limited."""
+    try:
+        sent = services.request_verification_email(user=user, site=_site(request))
+    except services.EmailThrottled as exc:
+        return exc.seconds
+    if sent:
+        messages.info(request, _link_sent(user))
+    else:
+        messages.error(request, "We could not send the email just now. Try again later.")
+    return None
+
+
+def _wait_for_link(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"Too many links were sent to you lately. Ask for a new one in {wait}."
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET shows the address and a button, the button's POST proves it.
+
+    A button, not the GET itself, because mail scanners open every link in a message: had the
+    GET verified, an address someone else typed at registration would count as proven the moment
+    its owner's scanner looked, and the digest would follow. No sign-in needed: the link is often
+    opened on another device (the phone with the mail app).
+    """
+    try:
+        if request.method == "POST":
+            user = services.verify_email(token=token)
+            return render(request, "accounts/verify_email.html", {"verified": user})
+        user = services.check_verification_token(token=token)
+    except services.VerificationError as exc:
+        return render(request, "accounts/verify_email.html", {"error": exc.message}, status=400)
+    if user.email_verified:
+        return render(request, "accounts/verify_email.html", {"verified": user})
+    return render(request, "accounts/verify_email.html", {"to_confirm": user})
+
+
+@require_POST
+@login_required
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.email_verified:
+        messages.info(request, "Your email address is already verified.")
+        return redirect("profile")
+    wait = _send_new_link(request, user)
+    if wait is None:
+        return redirect("profile")
+    response = _profile_page(
+        request,
+        ProfileForm(instance=user),
+        PasswordChangeForm(user),
+        status=429,
+        verification_error=_wait_for_link(wait),
+    )
+    response["Retry-After"] = str(wait)
+    return response

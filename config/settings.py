@@ -224,6 +224,16 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the SMTP backend; a request that sends email (reset, verification) waits at most the timeout.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# For the file backend (browser tests read the mail there).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or None
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Painmap <painmap@localhost>")
 # Where links in emails point (emails are sent from cron, outside any request).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -280,6 +290,13 @@ REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
 # this many days later (0: at once). A week stops a request being repeated until the doctor
 # gives in, and still lets circumstances change (a first appointment, a referral).
 LINK_REQUEST_COOLDOWN_DAYS = max(0, env_int("LINK_REQUEST_COOLDOWN_DAYS", 7))
+# Password reset emails asked for, per client address and, separately, per email address.
+PASSWORD_RESET_LIMIT = env_int("PASSWORD_RESET_LIMIT", 5)
+PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)
+# Email verification: how long a link works, and how many links one account may have sent.
+EMAIL_VERIFICATION_DAYS = env_int("EMAIL_VERIFICATION_DAYS", 7)
+VERIFICATION_EMAIL_LIMIT = env_int("VERIFICATION_EMAIL_LIMIT", 5)
+VERIFICATION_EMAIL_WINDOW = env_int("VERIFICATION_EMAIL_WINDOW", 60 * 60)
 # Chat flood guard, per socket: a burst of frames at once, then this many a second.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 10)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)

@@ -452,10 +452,19 @@ def test_api_delete_is_limited_like_sign_ins(patient, settings):
     assert not User.objects.get(pk=patient.pk).is_deleted
 
 
-def test_api_profile_get_is_unchanged(patient):
+def test_api_profile_get_keeps_its_fields(patient):
     response = token_client(patient).get(PROFILE_API)
     assert response.status_code == 200
-    assert set(response.json()) == {"id", "username", "email", "first_name", "last_name", "groups"}
+    # The original fields, plus the optional email_verified of the verification feature.
+    assert set(response.json()) == {
+        "id",
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "groups",
+        "email_verified",
+    }
 
 
 def test_schema_documents_delete_and_export(api_client):

@@ -22,8 +22,14 @@ def send() -> str:
     return out.getvalue()
 
 
+def verified(*users):
+    for user in users:
+        accounts.mark_email_verified(user=user)
+
+
 def test_patients_and_doctors_get_their_email(patient, other_patient, doctor, settings):
     settings.SITE_URL = "https://painmap.example.org"
+    verified(patient, other_patient, doctor)
     other_patient.digest_emails = False  # opted out in the profile
     other_patient.save()
     link = accounts.request_link(patient=patient, doctor=doctor)
@@ -49,11 +55,13 @@ def test_patients_and_doctors_get_their_email(patient, other_patient, doctor, se
 
 
 def test_doctor_without_patients_gets_nothing(doctor):
+    verified(doctor)
     assert send() == "Sent 0 digest emails.\n"
     assert mail.outbox == []
 
 
 def test_calm_week_for_a_doctor(patient, doctor):
+    verified(patient, doctor)
     make_user("carol")
     link = accounts.request_link(patient=patient, doctor=doctor)
     accounts.change_link(link=link, by=doctor, status="active")
@@ -70,3 +78,21 @@ def test_profile_opt_out(client, patient):
     )
     patient.refresh_from_db()
     assert patient.digest_emails is False  # an unticked box is an opt-out
+
+
+def test_unverified_addresses_get_no_digest(patient, other_patient, doctor):
+    """An address nobody has proven may belong to someone who never signed up for Painmap."""
+    verified(other_patient)
+    link = accounts.request_link(patient=patient, doctor=doctor)
+    accounts.change_link(link=link, by=doctor, status="active")
+    assert send() == "Sent 1 digest email.\n"
+    assert [message.to for message in mail.outbox] == [["bob@example.com"]]
+    # Once the patient and the doctor prove their addresses, they get theirs too.
+    verified(patient, doctor)
+    mail.outbox.clear()
+    assert send() == "Sent 3 digest emails.\n"
+    assert {message.to[0] for message in mail.outbox} == {
+        "alice@example.com",
+        "bob@example.com",
+        "drwho@example.com",
+    }

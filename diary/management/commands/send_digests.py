@@ -2,6 +2,7 @@
 
 Patients get a link to their digest; doctors get the names of patients who may need attention.
 No health details are ever written into an email: numbers and body parts stay behind sign-in.
+Only verified addresses get it (see accounts.services.verify_email).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Command(BaseCommand):
     help = "Email the weekly digest link to patients and an attention summary to doctors."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        recipients = User.objects.filter(is_active=True, digest_emails=True).exclude(email="")
+        # Only proven addresses: an unverified one may belong to someone who never signed up.
+        recipients = User.objects.with_verified_email().filter(is_active=True, digest_emails=True)
         messages = [
             patient_message(patient)
             for patient in recipients.filter(groups__name=PATIENTS).exclude(groups__name=DOCTORS)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import PATIENTS, CareLink, DiaryAccess, User
 
 
@@ -103,3 +104,7 @@ class DiaryAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: DiaryAccess | None = None) -> bool:
         return False
+
+
+# /admin/login/ is accounts.views.admin_sign_in (config/urls.py), which renders this form.
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -28,6 +28,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = RegisterForm(request.POST or None)
     status = 200
+    wait: int | None = None
     if request.method == "POST":
         limiter = throttling.registrations()
         address = throttling.client_address(request)
@@ -51,7 +52,9 @@ def register(request: HttpRequest) -> HttpResponse:
             response = redirect("home")
             throttling.remember_device(request, response)
             return response
-    return render(request, "accounts/register.html", {"form": form}, status=status)
+    response = render(request, "accounts/register.html", {"form": form}, status=status)
+    _mark_throttled(response, wait, otherwise=status)
+    return response
 
 
 class SignInView(auth_views.LoginView):

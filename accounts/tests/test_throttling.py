@@ -132,9 +132,18 @@ def test_a_forged_or_foreign_device_cookie_proves_nothing(patient, other_patient
 
 
 @override_settings(LOGIN_ADDRESS_LIMIT=3, LOGIN_USERNAME_LIMIT=3)
-def test_successful_sign_ins_give_their_attempt_back(patient):
-    for _ in range(6):
-        assert api_login("alice", PASSWORD, address="203.0.113.5").status_code == 200
+def test_successful_sign_ins_give_their_attempt_back(db):
+    # A clinic: many people signing in for the first time behind one address.
+    for index in range(6):
+        make_user(f"nurse{index}")
+        assert api_login(f"nurse{index}", PASSWORD, address="203.0.113.5").status_code == 200
+    # Failures are not given back: they alone spend the address's budget...
+    for index in range(3):
+        assert api_login(f"ghost{index}", "guess", address="203.0.113.5").status_code == 400
+    make_user("newcomer")
+    assert api_login("newcomer", PASSWORD, address="203.0.113.5").status_code == 429
+    # ...which people who signed in from there before do not need.
+    assert api_login("nurse5", PASSWORD, address="203.0.113.5").status_code == 200
 
 
 @override_settings(LOGIN_ADDRESS_LIMIT=2)
@@ -314,3 +323,28 @@ def test_daphne_is_not_told_to_trust_forwarded_headers():
     # Django decides (TRUSTED_PROXIES); --proxy-headers would make any X-Forwarded-For the peer.
     assert "--proxy-headers" not in (ROOT / "Dockerfile").read_text()
     assert "proxy-headers" not in (ROOT / "compose.yml").read_text()
+
+
+@override_settings(REGISTRATION_LIMIT=1)
+def test_web_registration_answers_429_with_retry_after(db):
+    def register(name: str):
+        return Client().post(
+            "/accounts/register/",
+            {
+                "username": name,
+                "email": f"{name}@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+            REMOTE_ADDR="203.0.113.30",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{len(name)}",
+        )
+
+    first = register("fern")
+    assert first.status_code == 302
+    assert throttling.DEVICE_COOKIE in first.cookies
+    second = register("gregor")
+    assert second.status_code == 429
+    assert 0 < int(second["Retry-After"]) <= 3600
+    assert b"Too many attempts" in second.content
+    assert not User.objects.filter(username="gregor").exists()

@@ -84,6 +84,7 @@ def _mark_throttled(response: HttpResponse, seconds: int | None, otherwise: int)
         response.status_code = otherwise
 
 
+@require_http_methods(["GET", "POST"])
 def admin_sign_in(request: HttpRequest) -> HttpResponse:
     """The admin's own sign-in page (its form is ThrottledAdminAuthenticationForm, set in
     accounts/admin.py), answering 429 when throttled and remembering the browser."""

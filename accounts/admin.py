@@ -12,6 +12,7 @@ from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from accounts import services
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import PATIENTS, ApiToken, CareLink, DiaryAccess, User
 
 # What only a superuser may grant: with any of these a staff user could raise themself.
@@ -175,3 +176,7 @@ class ApiTokenAdmin(DrfTokenAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
+
+
+# /admin/login/ is accounts.views.admin_sign_in (config/urls.py), which renders this form.
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -78,8 +78,10 @@ def register(request: Request) -> Response:
         return _throttled(wait)
     serializer = RegisterSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    limiter.record(address)
+    if (wait := limiter.hit(address)) is not None:  # counted atomically before creating
+        return _throttled(wait)
     user = services.register_user(**serializer.validated_data)
+    throttling.remember_registration(request._request, user.username)
     # The account works at once; the address is proven by the link (sent to the host asked).
     services.send_verification_email(user=user, site=f"{request.scheme}://{request.get_host()}")
     return _auth_result(user, status.HTTP_201_CREATED)
@@ -98,17 +100,15 @@ def login(request: Request) -> Response:
     serializer = LoginSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     username = serializer.validated_data["username"]
-    limiter = throttling.login_failures()
-    key = username.lower()
-    if (wait := limiter.retry_after(key)) is not None:
-        return _throttled(wait)
+    attempt = throttling.begin_sign_in(request._request, username)
+    if attempt.retry_after is not None:
+        return _throttled(attempt.retry_after)
     user = authenticate(
         request._request, username=username, password=serializer.validated_data["password"]
     )
-    if user is None:
-        limiter.record(key)
+    if user is None:  # the attempt stays counted
         return error("Invalid credentials", status.HTTP_400_BAD_REQUEST)
-    limiter.reset(key)
+    attempt.succeeded()
     return _auth_result(user, status.HTTP_200_OK)
 
 

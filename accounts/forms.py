@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
-from django.http import HttpRequest
 
 from accounts import services, throttling
 from accounts.models import User, available_timezones, email_taken
@@ -25,28 +25,32 @@ class RegisterForm(UserCreationForm):
         return email
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing a username after too many failed attempts."""
+class ThrottledSignInMixin:
+    """Counts the attempt against the sign-in limits before the password is checked."""
 
-    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(request, *args, **kwargs)
-        self.throttled_for: int | None = None
+    throttled_for: int | None = None
 
     def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username") or ""
-        limiter = throttling.login_failures()
-        key = username.lower()
-        if username and (wait := limiter.retry_after(key)) is not None:
-            self.throttled_for = wait
-            raise forms.ValidationError(throttling.too_many_message(wait), code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                limiter.record(key)
-            raise
-        limiter.reset(key)
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # a missing field: no password is checked
+        attempt = throttling.begin_sign_in(self.request, username)
+        if attempt.retry_after is not None:
+            self.throttled_for = attempt.retry_after
+            raise forms.ValidationError(
+                throttling.too_many_message(attempt.retry_after), code="throttled"
+            )
+        cleaned = super().clean()  # a wrong password raises: the attempt stays counted
+        attempt.succeeded()
         return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledSignInMixin, AuthenticationForm):
+    """Django's sign-in form under the sign-in limits."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in form under the same limits (it had none)."""
 
 
 def timezone_choices() -> list[tuple[str, str]]:

@@ -176,13 +176,12 @@ def confirm_password(*, user: User, password: str) -> None:
     A stolen token or session must not become a way to guess the password without limit, so
     a wrong password counts against the same per-username limit as a failed sign-in.
     """
-    # merge: use the shared sign-in limiter here once it replaces throttling.login_failures.
     limiter = throttling.login_failures()
-    key = user.username.lower()
-    if (wait := limiter.retry_after(key)) is not None:
+    key = f"confirm:{user.username.lower()}"
+    # Counted atomically before the check, like a sign-in: parallel guesses cannot overrun it.
+    if (wait := limiter.hit(key)) is not None:
         raise PasswordRefused(throttling.too_many_message(wait), retry_after=wait)
     if not user.check_password(password):
-        limiter.record(key)
         raise PasswordRefused(WRONG_PASSWORD)
     # As a sign-in does: and the username, free again after the deletion, starts clean.
     limiter.reset(key)
@@ -321,9 +320,8 @@ def request_verification_email(*, user: User, site: str) -> bool:
     """
     limiter = throttling.verification_emails()
     key = str(user.pk)
-    if (wait := limiter.retry_after(key)) is not None:
+    if (wait := limiter.hit(key)) is not None:
         raise EmailThrottled(wait)
-    limiter.record(key)
     return send_verification_email(user=user, site=site)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -41,27 +41,35 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = RegisterForm(request.POST or None)
     status = 200
+    wait: int | None = None
     if request.method == "POST":
         limiter = throttling.registrations()
         address = throttling.client_address(request)
         if (wait := limiter.retry_after(address)) is not None:
             form.add_error(None, throttling.too_many_message(wait))
             status = 429
-        elif form.is_valid():
-            limiter.record(address)
+        elif not form.is_valid():
+            status = 400
+        elif (wait := limiter.hit(address)) is not None:  # counted atomically before creating
+            form.add_error(None, throttling.too_many_message(wait))
+            status = 429
+        else:
             user = services.register_user(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
             )
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            throttling.remember_registration(request, user.username)
             messages.success(request, f"Welcome to Painmap, {user.username}!")
             if services.send_verification_email(user=user, site=_site(request)):
                 messages.info(request, _link_sent(user))
-            return redirect("home")
-        else:
-            status = 400
-    return render(request, "accounts/register.html", {"form": form}, status=status)
+            response = redirect("home")
+            throttling.remember_device(request, response)
+            return response
+    response = render(request, "accounts/register.html", {"form": form}, status=status)
+    _mark_throttled(response, wait, otherwise=status)
+    return response
 
 
 class SignInView(auth_views.LoginView):
@@ -69,13 +77,38 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        throttling.remember_device(self.request, response)
+        return response
+
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
-        response.status_code = 429 if form.throttled_for else 400
+        _mark_throttled(response, form.throttled_for, otherwise=400)
         return response
 
 
 sign_in = SignInView.as_view()
+
+
+def _mark_throttled(response: HttpResponse, seconds: int | None, otherwise: int) -> None:
+    if seconds:
+        response.status_code = 429
+        response["Retry-After"] = str(seconds)
+    else:
+        response.status_code = otherwise
+
+
+@require_http_methods(["GET", "POST"])
+def admin_sign_in(request: HttpRequest) -> HttpResponse:
+    """The admin's own sign-in page (its form is ThrottledAdminAuthenticationForm, set in
+    accounts/admin.py), answering 429 when throttled and remembering the browser."""
+    response = admin.site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if request.method == "POST" and getattr(form, "throttled_for", None):
+        _mark_throttled(response, form.throttled_for, otherwise=response.status_code)
+    throttling.remember_device(request, response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -276,15 +309,15 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
             f"address:{throttling.client_address(self.request)}",
             f"email:{form.cleaned_data['email'].strip().casefold()}",
         ]
-        waits = [wait for key in keys if (wait := limiter.retry_after(key)) is not None]
+        # Each key is counted atomically before the email goes out (parallel requests cannot
+        # all slip under the limit).
+        waits = [wait for key in keys if (wait := limiter.hit(key)) is not None]
         if waits:
             form.add_error(None, throttling.too_many_message(max(waits)))
             response = self.form_invalid(form)
             response.status_code = 429
             response["Retry-After"] = str(max(waits))
             return response
-        for key in keys:
-            limiter.record(key)
         self.extra_email_context = {"lifetime": _reset_link_lifetime()}
         return super().form_valid(form)
 

@@ -6,6 +6,7 @@ channel layer in one process. `DATABASE_URL` and `REDIS_URL` switch to PostgreSQ
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -281,9 +282,29 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Brute-force limits: failed sign-ins per username, registrations per client address.
+# Brute-force limits (accounts/throttling.py). Every sign-in attempt is counted before its
+# password is checked, and a successful one is given back. Per (username, address): a person
+# who mistypes gets 10 tries per 15 minutes, an attacker at one address 40 guesses an hour.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Per address, any username (password spraying): a clinic behind one NAT address has room for
+# many mistyping staff; one address can try at most 200 passwords an hour across all accounts.
+LOGIN_ADDRESS_LIMIT = env_int("LOGIN_ADDRESS_LIMIT", 50)
+LOGIN_ADDRESS_WINDOW = env_int("LOGIN_ADDRESS_WINDOW", 15 * 60)
+# Per username, any address (a botnet): slower, and waived for the owner's proof (a browser or
+# an address that signed in to the account before), so it cannot lock the owner out.
+LOGIN_USERNAME_LIMIT = env_int("LOGIN_USERNAME_LIMIT", 30)
+LOGIN_USERNAME_WINDOW = env_int("LOGIN_USERNAME_WINDOW", 60 * 60)
+# How long a browser (signed cookie) or an address stays known after a successful sign-in.
+LOGIN_KNOWN_DAYS = env_int("LOGIN_KNOWN_DAYS", 90)
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated). Default
+# none: the client address is the socket's peer, and a forged header changes nothing.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP or CIDR") from exc
 REGISTRATION_LIMIT = env_int("REGISTRATION_LIMIT", 100)
 REGISTRATION_WINDOW = env_int("REGISTRATION_WINDOW", 60 * 60)
 # After a doctor declines a patient's request, the patient may ask that doctor again only

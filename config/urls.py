@@ -6,7 +6,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.views import home
+from accounts.views import admin_sign_in, home
 from config.views import healthz
 
 # Swagger UI styles itself inline; its page alone may do so (scripts stay external).
@@ -23,6 +23,8 @@ api_docs = csp_override(
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Before the admin's own URLs: the same form under the sign-in limits, with 429 answers.
+    path("admin/login/", admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("diary/", include("diary.urls")),

@@ -33,8 +33,10 @@ class LiveServer:
         tmp: Path,
         extra_env: dict[str, str] | None = None,
         same_database_as: LiveServer | None = None,
+        daphne_args: list[str] | None = None,
     ) -> None:
         self.tmp = tmp
+        self.daphne_args = daphne_args or []  # more flags for daphne, e.g. the Dockerfile's
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -102,6 +104,7 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "daphne",
+                *self.daphne_args,
                 "-b",
                 "127.0.0.1",
                 "-p",

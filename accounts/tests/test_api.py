@@ -173,7 +173,7 @@ def test_api_ignores_session_auth(client, patient):
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=3, LOGIN_FAILURE_WINDOW=900)
-def test_failed_logins_are_throttled_per_username(api_client, patient, other_patient):
+def test_failed_logins_are_throttled_per_username_and_address(api_client, patient, other_patient):
     for _ in range(3):
         bad = api_client.post(LOGIN, {"username": "alice", "password": "bad"}, format="json")
         assert bad.status_code == 400
@@ -184,6 +184,11 @@ def test_failed_logins_are_throttled_per_username(api_client, patient, other_pat
     # Another username is not affected.
     ok = api_client.post(LOGIN, {"username": "bob", "password": PASSWORD}, format="json")
     assert ok.status_code == 200
+    # Nor is the same username from another address (see test_throttling.py for the rest).
+    elsewhere = api_client.post(
+        LOGIN, {"username": "alice", "password": PASSWORD}, format="json", REMOTE_ADDR="10.9.9.9"
+    )
+    assert elsewhere.status_code == 200
 
 
 @override_settings(LOGIN_FAILURE_LIMIT=3)

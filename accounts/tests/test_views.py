@@ -81,6 +81,7 @@ def test_web_login_is_throttled(client, patient):
         client.post(reverse("login"), {"username": "alice", "password": "nope"})
     response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
     assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
     assert b"Too many attempts" in response.content
     assert "_auth_user_id" not in client.session
 

@@ -31,7 +31,15 @@ class RedactTokensFilter(logging.Filter):
 _TOKEN_PARAMETER = re.compile(r"(?i)(token=)[^&\s\"'#]+")
 
 
+# One-time links carry their secret in the path: a password reset (Django swaps it for
+# "set-password" after the first GET) and an email verification.
+_LINK_SECRET = re.compile(
+    r"(/password-reset/[^/\s?]+/|/verify-email/)(?!set-password/|resend/)[^/\s?\"']+"
+)
+
+
 def redact_token_parameters(text: str) -> str:
+    text = _LINK_SECRET.sub(r"\1[redacted]", text)
     return redact_tokens(_TOKEN_PARAMETER.sub(r"\1[redacted]", text))
 
 

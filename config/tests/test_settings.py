@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.logging import RedactTokensFilter, redact_tokens
+from config.logging import RedactTokensFilter, redact_token_parameters, redact_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +52,24 @@ def test_redacts_tokens_in_log_lines():
     RedactTokensFilter().filter(record)
     assert key not in record.getMessage()
     assert "[redacted]" in record.getMessage()
+
+
+def test_redacts_one_time_link_secrets_in_log_lines():
+    reset = "/accounts/password-reset/MQ/cz6b4x-0123456789abcdef0123456789abcdef/"
+    line = redact_token_parameters(f'"GET {reset} HTTP/1.1" 200')
+    assert "cz6b4x" not in line
+    assert "/accounts/password-reset/MQ/[redacted]/" in line
+    # Django's own stand-in after the first GET, and the pages without a secret, stay readable.
+    kept = "/accounts/password-reset/MQ/set-password/"
+    assert redact_token_parameters(kept) == kept
+    assert (
+        redact_token_parameters("/accounts/password-reset/sent/")
+        == "/accounts/password-reset/sent/"
+    )
+    verify = "/accounts/verify-email/eyJ1c2VyIjoxfQ:1vTz:abcDEF/"
+    assert "eyJ1c2VyIjoxfQ" not in redact_token_parameters(f"POST {verify}")
+    resend = "/accounts/verify-email/resend/"
+    assert redact_token_parameters(resend) == resend
 
 
 def test_healthz(client):

@@ -6,7 +6,6 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from accounts import services
 from accounts.models import PATIENTS, CareLink, DiaryAccess, User
@@ -55,6 +54,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivated: sessions, token and open sockets end now, not at their next check.
+            services.end_credentials(user=obj, reason="deactivated")
         if not change:
             # A user added here joins Patients like everyone else.
             obj.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
@@ -82,7 +84,7 @@ class CareLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="End the selected links")
     def end_links(self, request: HttpRequest, queryset: QuerySet[CareLink]) -> None:
-        count = queryset.open().update(status=CareLink.Status.ENDED, ended=timezone.now())
+        count = services.end_links(links=queryset)  # closes the pairs' chat sockets too
         self.message_user(request, f"{count} link(s) ended.", messages.SUCCESS)
 
 

@@ -18,7 +18,9 @@ from accounts.serializers import (
     LinkChangeSerializer,
     LinkRequestSerializer,
     LoginSerializer,
+    PasswordChangeSerializer,
     RegisterSerializer,
+    TokenSerializer,
     UserSerializer,
 )
 from config.api import (
@@ -104,14 +106,17 @@ def login(request: Request) -> Response:
 @extend_schema(
     request=None,
     responses={
-        204: OpenApiResponse(description="Signed out; the token is deleted."),
+        204: OpenApiResponse(
+            description="Signed out; the token is deleted and the sockets opened with it close "
+            "(code 4401)."
+        ),
         401: UNAUTHORIZED,
     },
     summary="Sign out: delete the token",
 )
 @api_view(["POST"])
 def logout(request: Request) -> Response:
-    services.revoke_token(user=request.user)
+    services.sign_out(user=request.user)  # the token, and the sockets opened with it
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -176,3 +181,35 @@ def links(request: Request) -> Response:
         return Response(CareLinkSerializer(link).data)
     except services.LinkError as exc:
         return error(exc.message, exc.status)
+
+
+@extend_schema(
+    request=PasswordChangeSerializer,
+    responses={
+        200: TokenSerializer,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        429: THROTTLED,
+    },
+    summary="Change the password: every session, socket and the old token end; "
+    "returns the new token",
+)
+@api_view(["POST"])
+def password_change(request: Request) -> Response:
+    user = request.user
+    # A stolen token must not become a way to guess the password: the sign-in limit applies.
+    limiter = throttling.login_failures()
+    key = user.username.lower()
+    if (wait := limiter.retry_after(key)) is not None:
+        return _throttled(wait)
+    serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
+    if not serializer.is_valid():
+        old_errors = serializer.errors.get("old_password") or []
+        if any(e.code == PasswordChangeSerializer.WRONG_PASSWORD for e in old_errors):
+            limiter.record(key)
+        return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+    limiter.reset(key)
+    token = services.change_password(
+        user=user, new_password=serializer.validated_data["new_password"]
+    )
+    return Response(TokenSerializer({"token": token.key}).data)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("login/", api.login, name="api-login"),
     path("logout/", api.logout, name="api-logout"),
     path("profile/", api.profile, name="api-profile"),
+    path("password/", api.password_change, name="api-password-change"),
     path("links/", api.links, name="api-links"),
 ]

@@ -10,6 +10,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+from rest_framework.authtoken.models import Token
 
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
@@ -53,6 +55,9 @@ class User(AbstractUser):
         default=True,
         help_text="A short weekly email with a link to your digest (never any health details).",
     )
+    # Raised by "sign out everywhere" (accounts.services.end_credentials): every web session
+    # carries a hash of it (see _get_session_auth_hash), so they all stop working at once.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -90,6 +95,22 @@ class User(AbstractUser):
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password), with the session epoch mixed in.
+
+        Django already ends every session whose hash no longer matches (a password change);
+        bumping the epoch does the same without one. Epoch 0 keeps Django's own hash, so the
+        sessions that existed before the epoch did stay valid.
+        """
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
@@ -175,3 +196,20 @@ class DiaryAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} read {self.patient}'s {self.what}"
+
+
+class TokenUse(models.Model):
+    """When an API token was last used, to let idle tokens expire (TOKEN_IDLE_DAYS).
+
+    A row of its own beside rest_framework.authtoken's Token (which other code and the API
+    contract use as it is); written at most once per TOKEN_USE_RESOLUTION, not per request.
+    A token without a row counts as used when it was created.
+    """
+
+    token = models.OneToOneField(
+        Token, on_delete=models.CASCADE, primary_key=True, related_name="use"
+    )
+    last_used = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"token of user {self.token.user_id} last used {self.last_used:%Y-%m-%d %H:%M}"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -82,8 +85,13 @@ def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST)
     if form.is_valid():
         user = form.save()
-        update_session_auth_hash(request, user)
-        messages.success(request, "Your password was changed.")
+        services.end_credentials(user=user, reason="password-changed")
+        update_session_auth_hash(request, user)  # this browser stays signed in (a new key)
+        messages.success(
+            request,
+            "Your password was changed. You were signed out everywhere else, "
+            "and apps using the API must sign in again.",
+        )
         return redirect("profile")
     request.user.refresh_from_db()
     return _profile_page(request, ProfileForm(instance=request.user), form, status=400)
@@ -95,7 +103,12 @@ def _profile_page(
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "password_form": password_form},
+        {
+            "form": form,
+            "password_form": password_form,
+            "session_idle_minutes": settings.SESSION_IDLE_MINUTES,
+            "token_idle_days": settings.TOKEN_IDLE_DAYS,
+        },
         status=status,
     )
 
@@ -191,3 +204,34 @@ def access_log(request: HttpRequest) -> HttpResponse:
     """ "Who viewed my diary": every read of the user's diary data by someone else."""
     reads = DiaryAccess.objects.filter(patient=request.user).select_related("viewer")[:200]
     return render(request, "accounts/access_log.html", {"reads": reads})
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (POST only), which also ends the API token and closes the sockets this
+    browser opened: signing out on the web must not leave an API client or a chat box signed in."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, session_key = request.user, request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if user.is_authenticated:
+            services.sign_out(user=user, session_key=session_key)
+        return response
+
+
+sign_out = SignOutView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every other session, the API token and every socket; this browser stays signed in.
+    GET asks for confirmation; POST does it."""
+    if request.method == "GET":
+        return render(request, "accounts/sign_out_everywhere.html")
+    services.end_credentials(user=request.user, reason="signed-out-everywhere")
+    update_session_auth_hash(request, request.user)
+    messages.success(
+        request,
+        "You were signed out on every other browser and app. You are still signed in here.",
+    )
+    return redirect("profile")

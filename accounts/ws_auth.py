@@ -8,6 +8,7 @@ must then accept with the subprotocol `token` echoed, or browsers close the sock
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -17,9 +18,10 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 from django.urls import URLPattern
-from rest_framework.authtoken.models import Token
 
 from accounts.authentication import plausible_key
+from accounts.middleware import session_idle
+from accounts.services import check_token
 from config.db import on_database_thread
 
 TOKEN_SUBPROTOCOL = "token"
@@ -43,7 +45,7 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 def user_for_token(key: str) -> Any:
     if not plausible_key(key):
         return AnonymousUser()
-    token = Token.objects.select_related("user").filter(key=key).first()
+    token = check_token(key)  # an idle token is refused (and deleted) here too
     if token is None or not token.user.is_active:
         return AnonymousUser()
     return token.user
@@ -61,7 +63,21 @@ class TokenAuthMiddleware(BaseMiddleware):
             scope = dict(scope)
             scope["user"] = await user_for_token(key)
             scope["auth_subprotocol"] = subprotocol
+            # Which credential the socket stands on: a close event names it (accounts.sockets).
+            scope["auth_via_token"] = True
+        elif _session_idle(scope):
+            scope = dict(scope)
+            scope["user"] = AnonymousUser()
         return await super().__call__(scope, receive, send)
+
+
+def _session_idle(scope: dict[str, Any]) -> bool:
+    """A session signed out for idleness on the next page is refused here too (the channels
+    auth middleware has loaded it already: no query)."""
+    user, session = scope.get("user"), scope.get("session")
+    if user is None or session is None or not user.is_authenticated:
+        return False
+    return session_idle(session, time.time())
 
 
 def websocket_application(routes: list[URLPattern]) -> Any:

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.sockets import credentials_group, event_matches, session_fingerprint
 from config.db import on_database_thread
 from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
@@ -102,11 +103,38 @@ class SocketConsumer(AsyncWebsocketConsumer):
     connection and drops it when it fails.
     """
 
+    # Set by a close event meant for this socket (accounts.sockets): from then on it takes no
+    # frame (a message sent after a sign-out is not stored) and passes no event on.
+    credentials_ended = False
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            # Joined (by the base class) before connect() authorizes anything.
+            self.groups.append(credentials_group(user.pk))
+        await super().websocket_connect(message)
+
     async def dispatch(self, message: dict[str, Any]) -> None:
+        if self.credentials_ended and message["type"] != "websocket.disconnect":
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def sockets_close(self, event: dict[str, Any]) -> None:
+        """What the socket was opened with ended, or what it may do changed: close (4401/4403)."""
+        session = self.scope.get("session")
+        peer = getattr(self, "peer", None)
+        if not event_matches(
+            event,
+            via_token=bool(self.scope.get("auth_via_token")),
+            session=session_fingerprint(session.session_key if session is not None else None),
+            peer_id=peer.pk if peer is not None else None,
+        ):
+            return
+        self.credentials_ended = True
+        await self.close(code=event["code"])
 
 
 class ChatConsumer(SocketConsumer):

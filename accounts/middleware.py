@@ -79,3 +79,12 @@ class SessionIdleMiddleware:
         if not isinstance(stamp, int) or now - stamp >= settings.SESSION_ACTIVITY_RESOLUTION:
             request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
+
+
+def stamp_session_at_sign_in(sender: type, request: HttpRequest | None, **kwargs: object) -> None:
+    """The first activity stamp, written with the session that login() saves anyway: every
+    sign-in (the page, registration, the admin, tests' force_login) goes through login(), so no
+    request after it needs a session write of its own. Connected in AccountsConfig.ready."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_ACTIVITY] = int(time.time())

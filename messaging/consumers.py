@@ -23,7 +23,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.sockets import credentials_group, event_matches, session_fingerprint
+from accounts.sockets import (
+    CREDENTIALS_ENDED,
+    credentials_group,
+    event_matches,
+    session_fingerprint,
+)
+from accounts.ws_auth import still_signed_in
 from config.db import on_database_thread
 from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
@@ -32,6 +38,9 @@ from messaging.models import Message, conversations_for, pair_group, user_group
 HTML_CATCH_UP = 50
 # How many of the newest history ids a socket remembers to drop their copies from the group.
 RACE_WINDOW = 200
+# A socket that sends checks its credential again at most this often (seconds), in case a
+# close event was lost (the channel layer is best effort).
+CREDENTIALS_RECHECK = 60.0
 
 
 def _query(scope: dict[str, Any]) -> dict[str, str]:
@@ -107,15 +116,40 @@ class SocketConsumer(AsyncWebsocketConsumer):
     # frame (a message sent after a sign-out is not stored) and passes no event on.
     credentials_ended = False
 
+    credentials_checked = 0.0
+
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         user = self.scope.get("user")
-        if user is not None and user.is_authenticated:
-            # Joined (by the base class) before connect() authorizes anything.
-            self.groups.append(credentials_group(user.pk))
+        group = credentials_group(user.pk) if user is not None and user.is_authenticated else None
+        if group is not None:
+            # Join first, then check: a credential that ends in between is either seen ended
+            # here or closes the socket through the group.
+            await self.channel_layer.group_add(group, self.channel_name)
+            if not await self._credentials_still_valid():
+                self.groups.append(group)
+                await self.close(code=CREDENTIALS_ENDED)
+                return
         await super().websocket_connect(message)
+        if group is not None:
+            self.groups.append(group)  # left on disconnect
+
+    async def _credentials_still_valid(self) -> bool:
+        self.credentials_checked = time.monotonic()
+        if await still_signed_in(self.scope):
+            return True
+        self.credentials_ended = True
+        return False
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if self.credentials_ended and message["type"] != "websocket.disconnect":
+            return
+        if (
+            message["type"] == "websocket.receive"
+            and self.credentials_checked
+            and time.monotonic() - self.credentials_checked > CREDENTIALS_RECHECK
+            and not await self._credentials_still_valid()
+        ):
+            await self.close(code=CREDENTIALS_ENDED)
             return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

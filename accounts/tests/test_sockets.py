@@ -356,3 +356,49 @@ async def test_event_matches(event, via_token, session, peer, meant):
     from accounts.sockets import event_matches
 
     assert event_matches(event, via_token=via_token, session=session, peer_id=peer) is meant
+
+
+# A lost close event (the channel layer is best effort): the next send, a minute on, finds out.
+
+
+async def test_a_socket_whose_token_ended_without_an_event_closes_at_its_next_send(
+    patient, doctor, monkeypatch
+):
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers, "CREDENTIALS_RECHECK", 0.0)
+    chat = await token_socket(patient)
+    await database_sync_to_async(Token.objects.filter(user=patient).delete)()  # no event
+    await chat.send_to(text_data=json.dumps({"message": "too late"}))
+    await closes_with(chat, CREDENTIALS_ENDED)
+    await send_after_close_stores_nothing(chat)
+    assert await stored() == []
+
+
+async def test_a_session_socket_keeps_its_session_active_until_it_idles_out(
+    patient, doctor, monkeypatch, settings
+):
+    from messaging import consumers
+
+    settings.SESSION_IDLE_MINUTES = 30
+    monkeypatch.setattr(consumers, "CREDENTIALS_RECHECK", 0.0)
+    client = await signed_in_client(patient)
+    chat = await session_socket(client)
+
+    @database_sync_to_async
+    def stamp(ago: int | None = None) -> int:
+        session = client.session
+        if ago is not None:
+            session["_painmap_last_activity"] = int(time.time()) - ago
+            session.save()
+        return session["_painmap_last_activity"]
+
+    await stamp(ago=10 * 60)
+    await chat.send_to(text_data=json.dumps({"message": "still here"}))
+    await chat.receive_output(timeout=1)  # the message, rendered
+    assert time.time() - await stamp() < 5  # chatting counts as activity
+    await stamp(ago=31 * 60)
+    await chat.send_to(text_data=json.dumps({"message": "after a long pause"}))
+    await closes_with(chat, CREDENTIALS_ENDED)
+    await send_after_close_stores_nothing(chat)
+    assert await stored() == ["still here"]

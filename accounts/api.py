@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -197,9 +198,12 @@ def links(request: Request) -> Response:
 @api_view(["POST"])
 def password_change(request: Request) -> Response:
     user = request.user
-    # A stolen token must not become a way to guess the password: the sign-in limit applies.
-    limiter = throttling.login_failures()
-    key = user.username.lower()
+    # A stolen token must not become a way to guess the password: as many wrong old passwords
+    # as sign-in allows wrong passwords. A limit of its own, so that they do not lock sign-in.
+    limiter = throttling.AttemptLimiter(
+        "password-change", settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW
+    )
+    key = str(user.pk)
     if (wait := limiter.retry_after(key)) is not None:
         return _throttled(wait)
     serializer = PasswordChangeSerializer(data=request.data, context={"user": user})

@@ -184,6 +184,11 @@ def test_api_password_change_wrong_old_passwords_are_limited(patient):
     assert blocked.status_code == 429
     assert "error" in blocked.json()
     assert int(blocked["Retry-After"]) > 0
+    # Signing in is not locked by them.
+    login = APIClient().post(
+        "/api/auth/login/", {"username": "alice", "password": PASSWORD}, format="json"
+    )
+    assert login.status_code == 200
 
 
 def test_api_password_change_is_in_the_schema(client):

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from e2e.live_server import ROOT
 
 PASSWORD = "e2e-long-secret-pass-42"
 NEW_PASSWORD = "e2e-another-secret-pass-77"
 CREDENTIALS_ENDED = 4401
+ARTIFACTS = ROOT / "test-results"
 
 
 @pytest.fixture
@@ -207,3 +212,56 @@ def test_password_change_closes_every_socket_and_keeps_this_browser(daphne_serve
 
     run(journey())
     assert stored_texts(daphne_server, patient) == ["after the change, from here"]
+
+
+def test_sign_out_everywhere_in_the_browser(browser, base_url, daphne_server, pair) -> None:
+    """The profile's button asks first (a page of its own, no JS needed), then signs the other
+    browser out while this one stays; the chat box elsewhere goes offline."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    patient, doctor = pair
+    contexts = []
+
+    def signed_in_page(width: int):
+        context = browser.new_context(base_url=base_url, viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill(patient)
+        page.locator("#id_password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#signed-in-as")).to_contain_text(patient)
+        return page
+
+    try:
+        here, elsewhere = signed_in_page(1366), signed_in_page(390)
+        elsewhere.goto(f"/chat/{doctor}/")
+        elsewhere.wait_for_function(
+            "() => { const el = document.getElementById('chat');"
+            " return el && el['htmx-internal-data'] && el['htmx-internal-data'].webSocket"
+            " && el['htmx-internal-data'].webSocket.socket.readyState === 1 }"
+        )
+        here.goto("/accounts/profile/")
+        here.screenshot(path=str(ARTIFACTS / "profile-1366.png"), full_page=True)
+        here.get_by_role("link", name="Sign out everywhere…").click()
+        expect(here.get_by_role("heading", name="Sign out everywhere else?")).to_be_visible()
+        here.screenshot(path=str(ARTIFACTS / "sign-out-everywhere-1366.png"), full_page=True)
+        here.get_by_role("button", name="Sign out everywhere").click()
+        expect(here.get_by_text("You are still signed in here.")).to_be_visible()
+        expect(here.locator("#signed-in-as")).to_contain_text(patient)
+        # The other browser's chat box lost its socket at once, and its next page asks to sign in.
+        expect(elsewhere.locator("#chat")).to_have_class(re.compile(r"\bchat-offline\b"))
+        elsewhere.reload()
+        expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
+        elsewhere.goto("/accounts/sign-out-everywhere/")
+        expect(elsewhere).to_have_url(re.compile(r"/accounts/login/"))
+        mobile = contexts[1].new_page()
+        mobile.goto("/accounts/login/")
+        mobile.locator("#id_username").fill(patient)
+        mobile.locator("#id_password").fill(PASSWORD)
+        mobile.get_by_role("button", name="Sign in").click()
+        mobile.goto("/accounts/sign-out-everywhere/")
+        mobile.screenshot(path=str(ARTIFACTS / "sign-out-everywhere-390.png"), full_page=True)
+    finally:
+        for context in contexts:
+            context.close()

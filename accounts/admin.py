@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
@@ -60,6 +62,18 @@ class UserAdmin(DjangoUserAdmin):
         if not change:
             # A user added here joins Patients like everyone else.
             obj.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """Django's "change password" page; a password set here ends the user's token, sessions
+        and sockets too, as the user's own password change does."""
+        before = self.get_object(request, unquote(id))
+        response = super().user_change_password(request, id, form_url)
+        after = self.get_object(request, unquote(id)) if request.method == "POST" else None
+        if before is not None and after is not None and after.password != before.password:
+            services.end_credentials(user=after, reason="password-changed")
+            if after.pk == request.user.pk:
+                update_session_auth_hash(request, after)
+        return response
 
     @admin.action(description="Make doctor (join Doctors, leave Patients)")
     def make_doctor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

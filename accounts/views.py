@@ -8,6 +8,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,8 +85,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST)
     if form.is_valid():
-        user = form.save()
-        services.end_credentials(user=user, reason="password-changed")
+        with transaction.atomic():
+            user = form.save()
+            services.end_credentials(user=user, reason="password-changed")
         update_session_auth_hash(request, user)  # this browser stays signed in (a new key)
         messages.success(
             request,

@@ -198,3 +198,27 @@ def test_api_password_change_is_in_the_schema(client):
     body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][body.rsplit("/", 1)[1]]
     assert set(component["required"]) == {"old_password", "new_password"}
+
+
+def test_a_password_set_in_the_admin_ends_the_users_token_and_sessions(
+    admin_client, admin_user, patient
+):
+    browser = signed_in(patient)
+    api = token_client(patient)
+    url = f"/admin/accounts/user/{patient.pk}/password/"
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(
+        url,
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "set_usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert api.get("/api/auth/profile/").status_code == 401
+    assert not signed_in_still(browser)
+    assert admin_client.get("/admin/").status_code == 200  # the admin stays signed in
+    # Even after changing their own password there.
+    own = admin_client.post(
+        f"/admin/accounts/user/{admin_user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "set_usable_password": "true"},
+    )
+    assert own.status_code == 302
+    assert admin_client.get("/admin/").status_code == 200

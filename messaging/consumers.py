@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -115,7 +116,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
     # Set by a close event meant for this socket (accounts.sockets): from then on it takes no
     # frame (a message sent after a sign-out is not stored) and passes no event on.
     credentials_ended = False
-
+    # When the credential was last checked (time.monotonic()); 0 before the socket connected.
     credentials_checked = 0.0
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
@@ -134,11 +135,15 @@ class SocketConsumer(AsyncWebsocketConsumer):
             self.groups.append(group)  # left on disconnect
 
     async def _credentials_still_valid(self) -> bool:
-        self.credentials_checked = time.monotonic()
-        if await still_signed_in(self.scope):
+        try:
+            valid = await still_signed_in(self.scope)
+        except DatabaseError:
+            # Not known now (the database is away); the next frame asks again.
+            self.credentials_checked = 1.0
             return True
-        self.credentials_ended = True
-        return False
+        self.credentials_checked = time.monotonic()
+        self.credentials_ended = not valid
+        return valid
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if self.credentials_ended and message["type"] != "websocket.disconnect":

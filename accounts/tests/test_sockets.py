@@ -402,3 +402,32 @@ async def test_a_session_socket_keeps_its_session_active_until_it_idles_out(
     await closes_with(chat, CREDENTIALS_ENDED)
     await send_after_close_stores_nothing(chat)
     assert await stored() == ["still here"]
+
+
+async def test_a_database_error_during_the_recheck_keeps_the_socket_and_asks_again(
+    patient, doctor, monkeypatch
+):
+    from django.db import OperationalError
+
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers, "CREDENTIALS_RECHECK", 0.0)
+    chat = await token_socket(patient)
+    real = consumers.still_signed_in
+    calls = []
+
+    async def flaky(scope):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return await real(scope)
+
+    monkeypatch.setattr(consumers, "still_signed_in", flaky)
+    await chat.send_to(text_data=json.dumps({"message": "while the database blinks"}))
+    assert (await chat.receive_json_from(timeout=1))["message"] == "while the database blinks"
+    await database_sync_to_async(Token.objects.filter(user=patient).delete)()  # no event
+    await chat.send_to(text_data=json.dumps({"message": "after"}))
+    await closes_with(chat, CREDENTIALS_ENDED)
+    assert len(calls) == 2
+    await send_after_close_stores_nothing(chat)
+    assert await stored() == ["while the database blinks"]

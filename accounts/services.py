@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -127,7 +127,7 @@ def change_link(*, link: CareLink, by: User, status: str) -> CareLink:
 # Credentials that end: idle tokens, sign-outs, "sign out everywhere", closing sockets.
 
 
-def token_last_used(token: Token):
+def token_last_used(token: Token) -> datetime:
     """When the token was last used (its creation when it has no TokenUse row yet); `token`
     should come with select_related("use")."""
     try:
@@ -200,19 +200,19 @@ def deactivate_user(*, user: User) -> None:
 
 
 @transaction.atomic
-def end_links(*, links) -> int:
+def end_links(*, links: QuerySet[CareLink]) -> int:
     """End these care links (the admin's action): every open one becomes ended, and the chat
     sockets of each pair that was active close (4403). Returns how many ended."""
-    links = list(
+    rows = list(
         links.open().select_for_update().values_list("pk", "patient_id", "doctor_id", "status")
     )
-    CareLink.objects.filter(pk__in=[pk for pk, *_ in links]).update(
+    CareLink.objects.filter(pk__in=[pk for pk, *_ in rows]).update(
         status=CareLink.Status.ENDED, ended=timezone.now()
     )
-    for _, patient_id, doctor_id, status in links:
+    for _, patient_id, doctor_id, status in rows:
         if status == CareLink.Status.ACTIVE:
             _close_pair_sockets(patient_id, doctor_id)
-    return len(links)
+    return len(rows)
 
 
 def _close_pair_sockets(patient_id: int, doctor_id: int) -> None:

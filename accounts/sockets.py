@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,10 +67,24 @@ def close_event(
 
 
 def event_matches(
-    event: dict[str, Any], *, via_token: bool, session: str | None, peer_id: int | None
+    event: dict[str, Any],
+    *,
+    via_token: bool,
+    session: str | None,
+    peer_id: int | None,
+    opened_at: float = 0.0,
 ) -> bool:
     """Whether a socket opened with this token / session (fingerprint), talking with `peer_id`
-    (chat sockets), is one the close event is meant for."""
+    (chat sockets), at `opened_at` (time.time() before it joined its group), is one the close
+    event is meant for.
+
+    An event sent before the socket opened is not: the socket checked its credential in the
+    database after joining, so what ended before that refused it already. Without this, a page
+    loaded right after a password change could lose its new socket to the event meant for the
+    old ones, which a busy channel layer can deliver late.
+    """
+    if event.get("at", opened_at) < opened_at:
+        return False
     narrowed = event.get("session") or event.get("token") or event.get("peer")
     if not narrowed:
         return True
@@ -103,13 +118,14 @@ def close_sockets(
 
 
 def _send(groups: list[str], event: dict[str, Any]) -> None:
-    """Sent before the request answers (a Redis round trip each, on a rare path), so that the
-    next page's new sockets cannot be closed by an event meant for the old ones."""
+    """Sent after the commit and before the request answers (a Redis round trip each, on a
+    rare path), stamped with the time it left (see event_matches)."""
     layer = get_channel_layer()
     if layer is None:
         return
+    event = {**event, "at": time.time()}
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, event)
-        except Exception:  # the credentials did end; a socket left open is refused at its send
+        except Exception:  # the credentials did end; an open socket finds out at a send
             logger.exception("Could not close the sockets of %s", group)

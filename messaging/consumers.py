@@ -118,6 +118,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
     credentials_ended = False
     # When the credential was last checked (time.monotonic()); 0 before the socket connected.
     credentials_checked = 0.0
+    # When the socket joined its close group (time.time()): older close events are not for it.
+    opened_at = 0.0
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         user = self.scope.get("user")
@@ -125,6 +127,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
         if group is not None:
             # Join first, then check: a credential that ends in between is either seen ended
             # here or closes the socket through the group.
+            self.opened_at = time.time()
             await self.channel_layer.group_add(group, self.channel_name)
             if not await self._credentials_still_valid():
                 self.groups.append(group)
@@ -170,6 +173,7 @@ class SocketConsumer(AsyncWebsocketConsumer):
             via_token=bool(self.scope.get("auth_via_token")),
             session=session_fingerprint(session.session_key if session is not None else None),
             peer_id=peer.pk if peer is not None else None,
+            opened_at=self.opened_at,
         ):
             return
         self.credentials_ended = True

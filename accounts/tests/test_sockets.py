@@ -350,12 +350,37 @@ async def test_sockets_of_other_users_stay_open(patient, doctor):
         ({"peer": 7}, True, None, 7, True),
         ({"peer": 7}, True, None, 8, False),
         ({"peer": 7}, True, None, None, False),  # an inbox socket
+        ({"at": 99.0}, True, None, None, False),  # sent before the socket opened (at 100)
+        ({"at": 100.0, "token": True}, True, None, None, True),
     ],
 )
 async def test_event_matches(event, via_token, session, peer, meant):
     from accounts.sockets import event_matches
 
-    assert event_matches(event, via_token=via_token, session=session, peer_id=peer) is meant
+    matched = event_matches(
+        event, via_token=via_token, session=session, peer_id=peer, opened_at=100.0
+    )
+    assert matched is meant
+
+
+async def test_a_late_close_event_spares_the_sockets_opened_after_it(patient, doctor):
+    """A busy channel layer delivers late: the page loaded after "sign out everywhere" keeps
+    its new socket, while the old one closes."""
+    from channels.layers import get_channel_layer
+
+    from accounts.sockets import close_event, credentials_group
+
+    client = await signed_in_client(patient)
+    old = await session_socket(client)
+    sent_at = time.time()
+    await asyncio.sleep(0.05)
+    new = await session_socket(client)
+    late = {**close_event(code=CREDENTIALS_ENDED, reason="test"), "at": sent_at}
+    await get_channel_layer().group_send(credentials_group(patient.pk), late)
+    await closes_with(old, CREDENTIALS_ENDED)
+    await stays_open(new)
+    await new.disconnect()
+    await old.disconnect()
 
 
 # A lost close event (the channel layer is best effort): the next send, a minute on, finds out.

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
@@ -63,6 +64,9 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivated: sessions, token and open sockets end now, not at their next check.
+            services.end_credentials(user=obj, reason="deactivated")
         if not change:
             # A user added here joins Patients like everyone else.
             obj.groups.add(Group.objects.get_or_create(name=PATIENTS)[0])
@@ -79,6 +83,18 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return super().has_delete_permission(request, obj) and _may_manage(request.user, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """Django's "change password" page; a password set here ends the user's token, sessions
+        and sockets too, as the user's own password change does."""
+        before = self.get_object(request, unquote(id))
+        response = super().user_change_password(request, id, form_url)
+        after = self.get_object(request, unquote(id)) if request.method == "POST" else None
+        if before is not None and after is not None and after.password != before.password:
+            services.end_credentials(user=after, reason="password-changed")
+            if after.pk == request.user.pk:
+                update_session_auth_hash(request, after)
+        return response
 
     @admin.action(permissions=["change"], description="Make doctor (join Doctors, leave Patients)")
     def make_doctor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -103,7 +119,7 @@ class CareLinkAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="End the selected links")
     def end_links(self, request: HttpRequest, queryset: QuerySet[CareLink]) -> None:
-        count = queryset.open().update(status=CareLink.Status.ENDED, ended=timezone.now())
+        count = services.end_links(links=queryset)  # closes the pairs' chat sockets too
         self.message_user(request, f"{count} link(s) ended.", messages.SUCCESS)
 
 

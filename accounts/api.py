@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
@@ -23,8 +24,10 @@ from accounts.serializers import (
     LinkChangeSerializer,
     LinkRequestSerializer,
     LoginSerializer,
+    PasswordChangeSerializer,
     ProfileSerializer,
     RegisterSerializer,
+    TokenSerializer,
 )
 from config.api import (
     BAD_REQUEST,
@@ -115,14 +118,17 @@ def login(request: Request) -> Response:
 @extend_schema(
     request=None,
     responses={
-        204: OpenApiResponse(description="Signed out; the token is deleted."),
+        204: OpenApiResponse(
+            description="Signed out; the token is deleted and the sockets opened with it close "
+            "(code 4401)."
+        ),
         401: UNAUTHORIZED,
     },
     summary="Sign out: delete the token",
 )
 @api_view(["POST"])
 def logout(request: Request) -> Response:
-    services.revoke_token(user=request.user)
+    services.sign_out(user=request.user)  # the token, and the sockets opened with it
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -278,3 +284,39 @@ def links(request: Request) -> Response:
         retry_after = getattr(exc, "retry_after", None)  # a LinkCooldownError
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return error(exc.message, exc.status, headers=headers)
+
+
+@extend_schema(
+    request=PasswordChangeSerializer,
+    responses={
+        200: TokenSerializer,
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+        429: THROTTLED,
+    },
+    summary="Change the password: every session, socket and the old token end; "
+    "returns the new token",
+)
+@api_view(["POST"])
+def password_change(request: Request) -> Response:
+    user = request.user
+    # A stolen token must not become a way to guess the password: as many wrong old passwords
+    # as sign-in allows wrong passwords. A limit of its own, so that they do not lock sign-in.
+    limiter = throttling.AttemptLimiter(
+        "password-change", settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW
+    )
+    key = str(user.pk)
+    # Reserved atomically before the old password is checked, as a sign-in is.
+    if (wait := limiter.hit(key)) is not None:
+        return _throttled(wait)
+    serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
+    if not serializer.is_valid():
+        old_errors = serializer.errors.get("old_password") or []
+        if not any(e.code == PasswordChangeSerializer.WRONG_PASSWORD for e in old_errors):
+            limiter.refund(key)  # only wrong old passwords count
+        return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+    limiter.reset(key)
+    token = services.change_password(
+        user=user, new_password=serializer.validated_data["new_password"]
+    )
+    return Response(TokenSerializer({"token": token.key}).data)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", api.logout, name="api-logout"),
     path("profile/", api.profile, name="api-profile"),
     path("export/", api.export, name="api-export"),
+    path("password/", api.password_change, name="api-password-change"),
     path("links/", api.links, name="api-links"),
 ]

@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import stamp_session_at_sign_in
+
+        user_logged_in.connect(stamp_session_at_sign_in, dispatch_uid="painmap-session-stamp")

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from accounts.services import check_token
+
 KEY_LENGTH = Token._meta.get_field("key").max_length
 
 
@@ -18,9 +20,13 @@ def plausible_key(key: str) -> bool:
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication; a key no token can have is refused before any query."""
+    """DRF's token authentication; a key no token can have is refused before any query, and a
+    token idle for longer than TOKEN_IDLE_DAYS is refused like an unknown one (and deleted)."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        if not plausible_key(key):
+        token = check_token(key) if plausible_key(key) else None
+        if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        return super().authenticate_credentials(key)
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return token.user, token

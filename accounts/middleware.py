@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import time
 import zoneinfo
 from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
+
+from accounts.sockets import close_sockets
 
 
 class UserTimezoneMiddleware:
@@ -24,3 +33,58 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+# The session's last activity, in whole seconds since the epoch.
+LAST_ACTIVITY = "_painmap_last_activity"
+IDLE_MESSAGE = "You were signed out after {minutes} minutes without activity. Please sign in again."
+
+
+def session_idle(session: SessionBase, now: float) -> bool:
+    """Whether a signed-in session went unused for longer than SESSION_IDLE_MINUTES.
+
+    A session without a stamp (signed in just now, or before the idle limit existed) is not.
+    """
+    stamp = session.get(LAST_ACTIVITY)
+    return isinstance(stamp, int) and now - stamp > settings.SESSION_IDLE_MINUTES * 60
+
+
+class SessionIdleMiddleware:
+    """Signs a browser out after SESSION_IDLE_MINUTES without a request, with a message.
+
+    The last activity lives in the session and is rewritten at most once per
+    SESSION_ACTIVITY_RESOLUTION seconds (a minute): a session write on every request would cost
+    a database write per page and fragment, while the idle limit only needs minutes.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") or not request.user.is_authenticated:
+            return self.get_response(request)  # the API signs in with tokens, not sessions
+        now = int(time.time())
+        if session_idle(request.session, now):
+            user, key = request.user, request.session.session_key
+            logout(request)
+            close_sockets(user_ids=[user.pk], reason="session-idle", session_key=key)
+            minutes = settings.SESSION_IDLE_MINUTES
+            messages.info(request, IDLE_MESSAGE.format(minutes=minutes))
+            login_url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
+            if request.headers.get("HX-Request") == "true":
+                # A fragment request cannot show the sign-in page in place: send the page there.
+                return HttpResponse(status=204, headers={"HX-Redirect": login_url})
+            return redirect(login_url)
+        stamp = request.session.get(LAST_ACTIVITY)
+        if not isinstance(stamp, int) or now - stamp >= settings.SESSION_ACTIVITY_RESOLUTION:
+            request.session[LAST_ACTIVITY] = now
+        return self.get_response(request)
+
+
+def stamp_session_at_sign_in(sender: type, request: HttpRequest | None, **kwargs: object) -> None:
+    """The first activity stamp, written with the session that login() saves anyway: every
+    sign-in (the page, registration, the admin, tests' force_login) goes through login(), so no
+    request after it needs a session write of its own. Connected in AccountsConfig.ready."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_ACTIVITY] = int(time.time())

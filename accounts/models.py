@@ -10,7 +10,8 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
-from rest_framework.authtoken.models import TokenProxy
+from django.utils.crypto import salted_hmac
+from rest_framework.authtoken.models import Token, TokenProxy
 
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
@@ -72,6 +73,9 @@ class User(AbstractUser):
         help_text="When the owner proved this address by following a link sent to it. Empty: "
         "not verified, and Painmap sends it nothing but verification and reset emails.",
     )
+    # Raised by "sign out everywhere" (accounts.services.end_credentials): every web session
+    # carries a hash of it (see _get_session_auth_hash), so they all stop working at once.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -121,6 +125,22 @@ class User(AbstractUser):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password), with the session epoch mixed in.
+
+        Django already ends every session whose hash no longer matches (a password change);
+        bumping the epoch does the same without one. Epoch 0 keeps Django's own hash, so the
+        sessions that existed before the epoch did stay valid.
+        """
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
@@ -243,3 +263,20 @@ class ApiToken(TokenProxy):
     @property
     def key_prefix(self) -> str:
         return f"{self.key[:TOKEN_PREFIX_LENGTH]}…"
+
+
+class TokenUse(models.Model):
+    """When an API token was last used, to let idle tokens expire (TOKEN_IDLE_DAYS).
+
+    A row of its own beside rest_framework.authtoken's Token (which other code and the API
+    contract use as it is); written at most once per TOKEN_USE_RESOLUTION, not per request.
+    A token without a row counts as used when it was created.
+    """
+
+    token = models.OneToOneField(
+        Token, on_delete=models.CASCADE, primary_key=True, related_name="use"
+    )
+    last_used = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"token of user {self.token.user_id} last used {self.last_used:%Y-%m-%d %H:%M}"

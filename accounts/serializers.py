@@ -232,3 +232,30 @@ class AccountDeleteSerializer(serializers.Serializer):
     password = StrictCharField(
         max_length=4096, write_only=True, trim_whitespace=False, help_text="Your password."
     )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    """The signed-in user's current password, and the new one (Django's password rules)."""
+
+    old_password = StrictCharField(max_length=4096, write_only=True, trim_whitespace=False)
+    new_password = StrictCharField(max_length=4096, write_only=True, trim_whitespace=False)
+
+    WRONG_PASSWORD = "wrong_password"
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(
+                "Your old password was entered incorrectly.", code=self.WRONG_PASSWORD
+            )
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            password_validation.validate_password(value, self.context["user"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
+class TokenSerializer(serializers.Serializer):
+    token = StrictCharField()

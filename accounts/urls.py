@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
@@ -8,7 +7,8 @@ from accounts import views
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("login/", views.sign_in, name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.sign_out, name="logout"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("profile/", views.profile, name="profile"),
     path("password/", views.password_change, name="password_change"),
     path("export/", views.account_export, name="account_export"),

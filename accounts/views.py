@@ -131,9 +131,15 @@ def profile(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST)
     if form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        messages.success(request, "Your password was changed.")
+        with transaction.atomic():
+            user = form.save()
+            services.end_credentials(user=user, reason="password-changed")
+        update_session_auth_hash(request, user)  # this browser stays signed in (a new key)
+        messages.success(
+            request,
+            "Your password was changed. You were signed out everywhere else, "
+            "and apps using the API must sign in again.",
+        )
         return redirect("profile")
     request.user.refresh_from_db()
     return _profile_page(request, ProfileForm(instance=request.user), form, status=400)
@@ -149,7 +155,13 @@ def _profile_page(
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "password_form": password_form, "verification_error": verification_error},
+        {
+            "form": form,
+            "password_form": password_form,
+            "verification_error": verification_error,
+            "session_idle_minutes": settings.SESSION_IDLE_MINUTES,
+            "token_idle_days": settings.TOKEN_IDLE_DAYS,
+        },
         status=status,
     )
 
@@ -258,6 +270,21 @@ def account_export(request: HttpRequest) -> HttpResponse:
     return exports.account_export_response(request.user)
 
 
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (POST only), which also ends the API token and closes the sockets this
+    browser opened: signing out on the web must not leave an API client or a chat box signed in."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, session_key = request.user, request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if user.is_authenticated:
+            services.sign_out(user=user, session_key=session_key)
+        return response
+
+
+sign_out = SignOutView.as_view()
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def account_delete(request: HttpRequest) -> HttpResponse:
@@ -358,8 +385,8 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
             # Saving the new password changes the session hash: every session signed in with
             # the old one (the other browsers, a thief's) ends at its next request.
             response = super().form_valid(form)
-            # merge: call end_credentials here
-            services.revoke_token(user=form.user)
+            # The token and every socket end too, as after any password change.
+            services.end_credentials(user=form.user, reason="password-reset")
             # The link came to this address, so following it proved the address.
             services.mark_email_verified(user=form.user)
         return response
@@ -448,3 +475,19 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     )
     response["Retry-After"] = str(wait)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every other session, the API token and every socket; this browser stays signed in.
+    GET asks for confirmation; POST does it."""
+    if request.method == "GET":
+        return render(request, "accounts/sign_out_everywhere.html")
+    services.end_credentials(user=request.user, reason="signed-out-everywhere")
+    update_session_auth_hash(request, request.user)
+    messages.success(
+        request,
+        "You were signed out on every other browser and app. You are still signed in here.",
+    )
+    return redirect("profile")

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionIdleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -318,6 +319,18 @@ PASSWORD_RESET_WINDOW = env_int("PASSWORD_RESET_WINDOW", 60 * 60)
 EMAIL_VERIFICATION_DAYS = env_int("EMAIL_VERIFICATION_DAYS", 7)
 VERIFICATION_EMAIL_LIMIT = env_int("VERIFICATION_EMAIL_LIMIT", 5)
 VERIFICATION_EMAIL_WINDOW = env_int("VERIFICATION_EMAIL_WINDOW", 60 * 60)
+# Credentials that end. An API token unused for TOKEN_IDLE_DAYS stops working (401) and the
+# next sign-in issues a new one: two weeks lets a patient who records pain weekly stay signed
+# in on their phone, while a lost or forgotten device's token dies two weeks after its last use.
+# Its last use is written at most once per TOKEN_USE_RESOLUTION seconds, not on every request.
+TOKEN_IDLE_DAYS = env_int("TOKEN_IDLE_DAYS", 14)
+TOKEN_USE_RESOLUTION = 60 * 60
+# A web session unused for SESSION_IDLE_MINUTES is signed out. 30 minutes: patient portals
+# sign out after 15-30 minutes (a shared family or clinic computer left open shows a pain
+# diary and a doctor's chat); writing a diary entry or a long message takes well under that.
+# The activity stamp is written at most once per SESSION_ACTIVITY_RESOLUTION seconds.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_ACTIVITY_RESOLUTION = 60
 # Chat flood guard, per socket: a burst of frames at once, then this many a second.
 CHAT_RATE_PER_SECOND = env_int("CHAT_RATE_PER_SECOND", 10)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)

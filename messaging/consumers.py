@@ -19,10 +19,18 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.sockets import (
+    CREDENTIALS_ENDED,
+    credentials_group,
+    event_matches,
+    session_fingerprint,
+)
+from accounts.ws_auth import still_signed_in
 from config.db import on_database_thread
 from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
@@ -31,6 +39,9 @@ from messaging.models import Message, conversations_for, pair_group, user_group
 HTML_CATCH_UP = 50
 # How many of the newest history ids a socket remembers to drop their copies from the group.
 RACE_WINDOW = 200
+# A socket that sends checks its credential again at most this often (seconds), in case a
+# close event was lost (the channel layer is best effort).
+CREDENTIALS_RECHECK = 60.0
 
 
 def _query(scope: dict[str, Any]) -> dict[str, str]:
@@ -102,11 +113,71 @@ class SocketConsumer(AsyncWebsocketConsumer):
     connection and drops it when it fails.
     """
 
+    # Set by a close event meant for this socket (accounts.sockets): from then on it takes no
+    # frame (a message sent after a sign-out is not stored) and passes no event on.
+    credentials_ended = False
+    # When the credential was last checked (time.monotonic()); 0 before the socket connected.
+    credentials_checked = 0.0
+    # When the socket joined its close group (time.time()): older close events are not for it.
+    opened_at = 0.0
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        user = self.scope.get("user")
+        group = credentials_group(user.pk) if user is not None and user.is_authenticated else None
+        if group is not None:
+            # Join first, then check: a credential that ends in between is either seen ended
+            # here or closes the socket through the group.
+            self.opened_at = time.time()
+            await self.channel_layer.group_add(group, self.channel_name)
+            if not await self._credentials_still_valid():
+                self.groups.append(group)
+                await self.close(code=CREDENTIALS_ENDED)
+                return
+        await super().websocket_connect(message)
+        if group is not None:
+            self.groups.append(group)  # left on disconnect
+
+    async def _credentials_still_valid(self) -> bool:
+        try:
+            valid = await still_signed_in(self.scope)
+        except DatabaseError:
+            # Not known now (the database is away); the next frame asks again.
+            self.credentials_checked = 1.0
+            return True
+        self.credentials_checked = time.monotonic()
+        self.credentials_ended = not valid
+        return valid
+
     async def dispatch(self, message: dict[str, Any]) -> None:
+        if self.credentials_ended and message["type"] != "websocket.disconnect":
+            return
+        if (
+            message["type"] == "websocket.receive"
+            and self.credentials_checked
+            and time.monotonic() - self.credentials_checked > CREDENTIALS_RECHECK
+            and not await self._credentials_still_valid()
+        ):
+            await self.close(code=CREDENTIALS_ENDED)
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def sockets_close(self, event: dict[str, Any]) -> None:
+        """What the socket was opened with ended, or what it may do changed: close (4401/4403)."""
+        session = self.scope.get("session")
+        peer = getattr(self, "peer", None)
+        if not event_matches(
+            event,
+            via_token=bool(self.scope.get("auth_via_token")),
+            session=session_fingerprint(session.session_key if session is not None else None),
+            peer_id=peer.pk if peer is not None else None,
+            opened_at=self.opened_at,
+        ):
+            return
+        self.credentials_ended = True
+        await self.close(code=event["code"])
 
 
 class ChatConsumer(SocketConsumer):

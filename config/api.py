@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from config import client_json
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -97,30 +95,3 @@ def error(message: str, status: int, headers: dict[str, str] | None = None) -> R
 
 
 BODY_TOO_LARGE = "The request body is too large."
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, but every body it cannot take is a 400 (ParseError), never a 500.
-
-    DRF's caught only ValueError: a deeply nested body was a RecursionError (config.client_json
-    says more). The body's size is checked before this runs (DATA_UPLOAD_MAX_MEMORY_SIZE,
-    RequestDataTooBig, answered by exception_handler above).
-    """
-
-    def parse(
-        self,
-        stream: IO[bytes],
-        media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
-    ) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
-        try:
-            text = stream.read().decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise exceptions.ParseError(
-                f"JSON parse error - the body is not {encoding} text."
-            ) from exc
-        try:
-            return client_json.loads(text)
-        except client_json.BadJSON as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc

@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],  # every bad body a 400
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],  # every bad body a 400
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # ?format= belongs to the export route (csv, fhir), not to DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,

@@ -50,6 +50,8 @@ TERMINATION_GAP = 0.4  # seconds between two terminations
 @pytest.fixture(scope="module")
 def server(daphne_server) -> tuple[LiveServer, dict[str, str]]:
     """The e2e suite's server (it must come through the outage as well as any), two users."""
+    if not daphne_server.pg_admin_url:  # only when this file is named on a SQLite run
+        pytest.fail("This test terminates PostgreSQL backends: set DATABASE_URL=postgres://...")
     secrets = json.loads(daphne_server.shell(SETUP).strip().splitlines()[-1])
     return daphne_server, secrets
 

@@ -17,9 +17,9 @@ from config.api import (
     NOT_FOUND,
     UNAUTHORIZED,
     BadRequest,
-    JSONParser,
     error,
 )
+from config.parsers import JSONParser
 from messaging import services
 from messaging.models import Message, conversations_for
 from messaging.serializers import (

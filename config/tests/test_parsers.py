@@ -1,5 +1,6 @@
 """config/parsers.py (and config/api.py for bodies over the upload limit): every JSON body the API
-cannot take is a 400 {"error"}, on every route, signed in or not (issue #10, finding 3: a deeply nested body to /api/auth/login/ was a 500)."""
+cannot take is a 400 {"error"}, on every route, signed in or not (issue #10, finding 3: a deeply
+nested body to /api/auth/login/ was a 500)."""
 
 from __future__ import annotations
 

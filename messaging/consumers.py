@@ -35,6 +35,7 @@ HTML_CATCH_UP = 50
 # How many of the newest history ids a socket remembers to drop their copies from the group.
 RACE_WINDOW = 200
 STORE_FAILED = "Your message could not be stored just now. Please send it again."
+FRAME_TOO_LARGE = "The frame is too large."
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +180,13 @@ class ChatConsumer(SocketConsumer):
         if not self.rate_limit.allow():
             await self._error("Too many messages: slow down a little.")
             return
+        raw = text_data if text_data is not None else bytes_data or b""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # a request body's limit holds for frames
+        if limit is not None and len(raw) > limit:
+            await self._error(FRAME_TOO_LARGE)
+            return
         try:
-            frame = client_json.loads(text_data if text_data is not None else bytes_data or b"")
+            frame = client_json.loads(raw)
         except client_json.BadJSON:  # too deep, not UTF-8 or not JSON: this frame only
             await self._error('Frames must be JSON: {"message": "..."}.')
             return

@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
 from config.client_json import MAX_DEPTH
-from messaging.consumers import STORE_FAILED
+from messaging.consumers import FRAME_TOO_LARGE, STORE_FAILED
 from messaging.tests.test_consumers import html_socket, json_socket, say, stored_texts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -51,6 +51,17 @@ async def test_a_frame_the_server_cannot_parse_is_an_error_frame(patient, doctor
     await say(socket, "still here")  # the socket stayed open
     assert (await socket.receive_json_from())["message"] == "still here"
     assert await stored_texts() == ["still here"]
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize("frame", [{"text_data": "x" * 2000}, {"bytes_data": b"x" * 2000}])
+async def test_a_frame_over_the_upload_limit_is_an_error_frame(patient, doctor, settings, frame):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    socket = await json_socket(patient, "drwho")
+    await socket.send_to(**frame)
+    assert await socket.receive_json_from() == {"error": FRAME_TOO_LARGE}
+    await say(socket, "small enough")
+    assert (await socket.receive_json_from())["message"] == "small enough"
     await socket.disconnect()
 
 

@@ -172,6 +172,9 @@ def test_no_500_and_no_1011_through_a_postgresql_outage(server):
         for thread in [*threads, chatter]:
             thread.join(timeout=60)
 
+    print(
+        f"outage: {terminated} backends terminated; statuses {dict(statuses)}; chat {chat_result}"
+    )
     assert terminated >= TERMINATIONS, "the outage ended the app's connections"
     assert sum(statuses.values()) > 20, statuses  # the load really ran through it
     assert set(statuses) <= {200, 201, 503}, statuses  # never a 500

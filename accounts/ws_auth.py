@@ -19,6 +19,7 @@ from channels.routing import URLRouter
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from django.urls import URLPattern, re_path
 from rest_framework.authtoken.models import Token
@@ -27,6 +28,7 @@ from accounts.authentication import plausible_key
 from config.db import on_database_thread
 
 TOKEN_SUBPROTOCOL = "token"
+TRY_AGAIN_LATER = 1013  # RFC 6455's close code for a server that is briefly unable to serve
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +75,45 @@ class TokenAuthMiddleware(BaseMiddleware):
 def websocket_application(routes: list[URLPattern]) -> Any:
     """The WebSocket stack every route goes through: origin check, session, token, router.
 
-    A path no route takes is refused like a foreign origin (403), not a 500 from the router.
+    A path no route takes is refused like a foreign origin (403), not a 500 from the router;
+    a database error no consumer handled ends the socket cleanly (CloseOnDatabaseError).
     """
     fallback = re_path(r"", UnknownRouteConsumer.as_asgi())
-    return SameOriginValidator(
-        AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*routes, fallback])))
+    return CloseOnDatabaseError(
+        SameOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*routes, fallback])))
+        )
     )
+
+
+class CloseOnDatabaseError:
+    """A database error no consumer handled ends its socket cleanly, with a warning.
+
+    Before the handshake is accepted (the session, the token, the peer are looked up) the socket
+    is refused; after it, it closes with 1013 (Try Again Later), not 1011 with a trace. A
+    client reconnects when the database is back. Errors while sending are the consumer's own
+    (an error frame, the socket stays open).
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        accepted = closed = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal accepted, closed
+            accepted = accepted or message["type"] == "websocket.accept"
+            closed = closed or message["type"] == "websocket.close"
+            await send(message)
+
+        try:
+            return await self.application(scope, receive, tracking_send)
+        except DatabaseError as exc:
+            logger.warning("WebSocket %r ended by a database error: %s", scope["path"][:200], exc)
+            if not closed:
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            return None
 
 
 class UnknownRouteConsumer(AsyncWebsocketConsumer):

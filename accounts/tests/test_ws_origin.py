@@ -1,6 +1,7 @@
 """accounts/ws_auth.py, the edge of every socket: the Origin check compares scheme, host and port,
-and a path no route takes is refused cleanly (issue #10, finding 8). The token and session
-parts of ws_auth are in test_ws_auth.py."""
+a path no route takes is refused cleanly (issue #10, finding 8), and a database error no
+consumer handled ends the socket without a trace (finding 7). The token and session parts of
+ws_auth are in test_ws_auth.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 import pytest
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 from django.urls import path
 
 from accounts.ws_auth import origin_allowed, websocket_application
@@ -124,3 +126,39 @@ async def test_an_unknown_path_is_refused_with_a_warning(url, caplog):
     assert not connected  # closed before accept: Daphne answers the handshake with 403
     assert [r.levelname for r in caplog.records if "no route" in r.getMessage()] == ["WARNING"]
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+class Broken(AsyncWebsocketConsumer):
+    """Its database is away: on connect (?when=connect) or on the first frame."""
+
+    async def connect(self) -> None:
+        if self.scope["query_string"] == b"when=connect":
+            raise OperationalError("terminating connection due to administrator command")
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        raise OperationalError("terminating connection due to administrator command")
+
+
+broken_application = websocket_application([path("ws/broken/", Broken.as_asgi())])
+SAME_ORIGIN = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
+
+
+@pytest.mark.asyncio
+async def test_a_database_error_before_the_handshake_refuses_it_cleanly(caplog):
+    communicator = WebsocketCommunicator(
+        broken_application, "/ws/broken/?when=connect", headers=SAME_ORIGIN
+    )
+    with caplog.at_level(logging.WARNING):
+        connected, _ = await communicator.connect()  # raised out of the application before
+    assert not connected
+    assert "ended by a database error" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_a_database_error_no_consumer_handled_closes_with_try_again_later():
+    communicator = WebsocketCommunicator(broken_application, "/ws/broken/", headers=SAME_ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.send_to(text_data="{}")
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 1013}

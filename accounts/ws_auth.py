@@ -8,19 +8,23 @@ must then accept with the subprotocol `token` echoed, or browsers close the sock
 
 from __future__ import annotations
 
+import logging
 import time
 from importlib import import_module
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddlewareStack
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.middleware import BaseMiddleware
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
-from django.urls import URLPattern
+from django.db import DatabaseError
+from django.http.request import split_domain_port, validate_host
+from django.urls import URLPattern, re_path
 from django.utils.crypto import constant_time_compare
 
 from accounts.authentication import plausible_key
@@ -30,6 +34,9 @@ from accounts.services import check_token
 from config.db import on_database_thread
 
 TOKEN_SUBPROTOCOL = "token"
+TRY_AGAIN_LATER = 1013  # RFC 6455's close code for a server that is briefly unable to serve
+
+logger = logging.getLogger(__name__)
 
 
 def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -126,5 +133,150 @@ still_signed_in = on_database_thread(credentials_valid)
 
 
 def websocket_application(routes: list[URLPattern]) -> Any:
-    """The WebSocket stack every route goes through: origin check, session, token, router."""
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(routes))))
+    """The WebSocket stack every route goes through: origin check, session, token, router.
+
+    A path no route takes is refused like a foreign origin (403), not a 500 from the router;
+    a database error no consumer handled ends the socket cleanly (CloseOnDatabaseError).
+    """
+    fallback = re_path(r"", UnknownRouteConsumer.as_asgi())
+    return CloseOnDatabaseError(
+        SameOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*routes, fallback])))
+        )
+    )
+
+
+class CloseOnDatabaseError:
+    """A database error no consumer handled ends its socket cleanly, with a warning.
+
+    Before the handshake is accepted (the session, the token, the peer are looked up) the socket
+    is refused; after it, it closes with 1013 (Try Again Later), not 1011 with a trace. A
+    client reconnects when the database is back. Errors while sending are the consumer's own
+    (an error frame, the socket stays open).
+    """
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        accepted = closed = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal accepted, closed
+            accepted = accepted or message["type"] == "websocket.accept"
+            closed = closed or message["type"] == "websocket.close"
+            await send(message)
+
+        try:
+            return await self.application(scope, receive, tracking_send)
+        except DatabaseError as exc:
+            logger.warning("WebSocket %r ended by a database error: %s", scope["path"][:200], exc)
+            if not closed:
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            return None
+
+
+class UnknownRouteConsumer(AsyncWebsocketConsumer):
+    """Every /ws/ path no route takes: the handshake is refused (403) with a warning."""
+
+    async def connect(self) -> None:
+        logger.warning("WebSocket refused: no route for %r", self.scope["path"][:200])
+        await self.close()
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]  # scheme, host, port
+
+
+def parse_origin(value: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) origin, the default port filled in; None otherwise."""
+    try:
+        parts = urlsplit(value.strip().lower())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _allowed_hosts() -> list[str]:
+    if settings.DEBUG and not settings.ALLOWED_HOSTS:  # as Django does for HTTP
+        return [".localhost", "127.0.0.1", "[::1]"]
+    return settings.ALLOWED_HOSTS
+
+
+def own_origin(scope: dict[str, Any], host: str) -> Origin | None:
+    """The socket's own origin: the Host it was asked for, http for ws and https for wss.
+
+    Behind a TLS proxy the scheme comes from SECURE_PROXY_SSL_HEADER, as it does for HTTP.
+    """
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, _allowed_hosts()):
+        return None
+    secure = scope.get("scheme") == "wss"
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, value = settings.SECURE_PROXY_SSL_HEADER
+        name = header.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+        forwarded = _header(scope, name)
+        if forwarded is not None:
+            secure = forwarded.split(",", 1)[0].strip() == value
+    return parse_origin(f"{'https' if secure else 'http'}://{host}")
+
+
+def trusted_origin(origin: Origin) -> bool:
+    """Whether CSRF_TRUSTED_ORIGINS lists `origin` (`https://*.example.org` for subdomains)."""
+    scheme, host, port = origin
+    for entry in settings.CSRF_TRUSTED_ORIGINS:
+        if "://*." in entry:
+            pattern = parse_origin(entry.replace("://*.", "://", 1))
+            if (
+                pattern is not None
+                and (scheme, port) == (pattern[0], pattern[2])
+                and host.endswith("." + pattern[1])
+            ):
+                return True
+        elif parse_origin(entry) == origin:
+            return True
+    return False
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    """Same origin (scheme, host and port) as the socket, or one of CSRF_TRUSTED_ORIGINS.
+
+    Channels' AllowedHostsOriginValidator compared only the host with ALLOWED_HOSTS: a page
+    on another port of the same host could open sockets with the user's cookies. A socket
+    without an Origin header is refused as before (browsers always send one). Only an
+    in-process test client leaves out the Host header; a browser never does, and a client
+    that can leave it out can forge Origin too, so there the host check alone stays.
+    """
+    raw = _header(scope, b"origin")
+    origin = parse_origin(raw) if raw else None
+    if origin is None:
+        return False
+    if trusted_origin(origin):
+        return True
+    host = _header(scope, b"host")
+    if host is None:
+        return validate_host(origin[1], _allowed_hosts())
+    return own_origin(scope, host) == origin
+
+
+class SameOriginValidator:
+    """Refuses (403) a socket whose Origin is not its own or a trusted one (origin_allowed)."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if origin_allowed(scope):
+            return await self.application(scope, receive, send)
+        logger.info("WebSocket refused: origin not allowed for %r", scope.get("path", "")[:200])
+        return await WebsocketDenier()(scope, receive, send)

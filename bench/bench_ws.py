@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import connect
 
@@ -32,7 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.loadgen import process_cpu_seconds, process_memory
 from e2e.live_server import LiveServer
 
-ORIGIN = "http://127.0.0.1"
+
+def origin_of(ws_url: str) -> str:
+    """The page origin a browser would send for this socket: scheme, host and port (checked)."""
+    parts = urlsplit(ws_url)
+    return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
+
+
 HISTORY = 50  # messages stored per pair before the run, to time history-on-connect
 DRAIN_LIMIT = 120.0  # seconds to wait after sending for late messages
 DRAIN_STALL = 5.0  # ... unless nothing arrives for this long: the rest is lost
@@ -160,7 +167,9 @@ async def run_side(
     payload: callable,
 ) -> None:
     t0 = time.perf_counter()
-    async with connect(side.url, origin=ORIGIN, max_queue=None, ping_interval=None) as ws:
+    async with connect(
+        side.url, origin=origin_of(side.url), max_queue=None, ping_interval=None
+    ) as ws:
         side.connect_s = time.perf_counter() - t0
         for _ in range(history):
             await ws.recv()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -68,6 +69,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     Validation errors keep DRF's field-keyed shape ({"field": ["message"]}).
     """
+    if isinstance(exc, RequestDataTooBig):
+        # Raised when the view first reads request.data; Django would answer an HTML 400.
+        return Response({"error": BODY_TOO_LARGE}, status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -88,3 +92,6 @@ class BadRequest(exceptions.APIException):
 
 def error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response({"error": message}, status=status, headers=headers)
+
+
+BODY_TOO_LARGE = "The request body is too large."

@@ -59,6 +59,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 HTTPS = env_bool("HTTPS", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
+# Health checks (compose, load balancers) ask over plain HTTP from inside: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 SESSION_ENGINE = "config.sessions"  # database sessions, with one more check (see there)
 CSRF_COOKIE_SECURE = HTTPS
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.faults.DatabaseFaultMiddleware",  # above everything that queries
     "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.NoStoreMiddleware",
@@ -156,6 +159,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request runs in a thread of its own: a pool, never CONN_MAX_AGE.
     _db["CONN_MAX_AGE"] = 0
+    # The pool checks a connection before handing it out (psycopg_pool's check_connection): one
+    # that died while idle (a PostgreSQL restart, a terminated backend) is replaced, not used.
+    _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
@@ -261,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],  # every bad body a 400
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # ?format= belongs to the export route (csv, fhir), not to DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,

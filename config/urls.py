@@ -20,6 +20,9 @@ api_docs = csp_override(
     }
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
+# A database error in a middleware layer is a 503, not a 500 (config/faults.py).
+handler500 = "config.faults.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),

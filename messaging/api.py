@@ -7,12 +7,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from config.api import BAD_REQUEST, FORBIDDEN, NOT_FOUND, UNAUTHORIZED, BadRequest, error
+from config.api import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    BadRequest,
+    error,
+)
+from config.parsers import JSONParser
 from messaging import services
 from messaging.models import Message, conversations_for
 from messaging.serializers import (

@@ -9,6 +9,7 @@ a client sends is {"message": "..."} (htmx adds a "HEADERS" key, which is ignore
 from __future__ import annotations
 
 import json
+import logging
 import time
 import zoneinfo
 from contextlib import AbstractContextManager, nullcontext
@@ -31,6 +32,7 @@ from accounts.sockets import (
     session_fingerprint,
 )
 from accounts.ws_auth import still_signed_in
+from config import client_json
 from config.db import on_database_thread
 from messaging import services, writer
 from messaging.models import Message, conversations_for, pair_group, user_group
@@ -42,6 +44,10 @@ RACE_WINDOW = 200
 # A socket that sends checks its credential again at most this often (seconds), in case a
 # close event was lost (the channel layer is best effort).
 CREDENTIALS_RECHECK = 60.0
+STORE_FAILED = "Your message could not be stored just now. Please send it again."
+FRAME_TOO_LARGE = "The frame is too large."
+
+logger = logging.getLogger(__name__)
 
 
 def _query(scope: dict[str, Any]) -> dict[str, str]:
@@ -244,9 +250,14 @@ class ChatConsumer(SocketConsumer):
         if not self.rate_limit.allow():
             await self._error("Too many messages: slow down a little.")
             return
+        raw = text_data if text_data is not None else bytes_data or b""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # a request body's limit holds for frames
+        if limit is not None and len(raw) > limit:
+            await self._error(FRAME_TOO_LARGE)
+            return
         try:
-            frame = json.loads(text_data if text_data is not None else bytes_data or b"")
-        except (ValueError, UnicodeDecodeError):
+            frame = client_json.loads(raw)
+        except client_json.BadJSON:  # too deep, not UTF-8 or not JSON: this frame only
             await self._error('Frames must be JSON: {"message": "..."}.')
             return
         if not isinstance(frame, dict) or "message" not in frame:
@@ -257,6 +268,11 @@ class ChatConsumer(SocketConsumer):
             await writer.store(self.user, self.peer, text)
         except services.MessageError as exc:
             await self._error(str(exc))
+        except DatabaseError:
+            # Only this message failed (the writer stored the rest of its batch); the socket
+            # stays open and the sender may simply send it again.
+            logger.warning("Chat message from user %s not stored: database error", self.user.pk)
+            await self._error(STORE_FAILED)
 
     async def _error(self, text: str) -> None:
         if self.html:
@@ -271,7 +287,10 @@ class ChatConsumer(SocketConsumer):
             return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
 
     async def _mark_read(self, up_to_id: int) -> None:
-        await _store_read(reader=self.user, peer=self.peer, up_to_id=up_to_id)
+        try:
+            await _store_read(reader=self.user, peer=self.peer, up_to_id=up_to_id)
+        except DatabaseError:  # the ticks catch up with the next read; the socket stays open
+            logger.warning("Could not mark messages read for user %s", self.user.pk)
 
     # Channel-layer events (sent by messaging.services).
 
@@ -338,7 +357,11 @@ class InboxConsumer(SocketConsumer):
         """Clients have nothing to say on this socket."""
 
     async def inbox_changed(self, event: dict[str, Any]) -> None:
-        context = await _inbox_context(self.user, self.with_list)
+        try:
+            context = await _inbox_context(self.user, self.with_list)
+        except DatabaseError:  # the next change refreshes the badge; the socket stays open
+            logger.warning("Could not refresh the inbox of user %s", self.user.pk)
+            return
         with user_timezone(self.user):
             html = render_to_string("messaging/nav.html#unread-badge", {"oob": True, **context})
             if self.with_list:

@@ -22,7 +22,7 @@ import logging
 import weakref
 
 from asgiref.sync import sync_to_async
-from django.db import connection, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
 
 from accounts.models import User
 from config.db import on_database_thread
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # At most one off-path checkpoint per this many seconds, and only while messages are written.
 CHECKPOINT_INTERVAL = 1.0
+# After this many connection failures in a row, the rest of a batch fails without trying.
+CONNECTION_LOST = 2
 
 
 @on_database_thread
@@ -88,15 +90,11 @@ class WriteBatcher:
     async def _store(self, batch: list[tuple[User, User, str, asyncio.Future]]) -> None:
         try:
             messages = await _store([(s, r, t) for s, r, t, _ in batch])
-        except services.MessageError:
-            # One bad item (say, a pair that may no longer talk): store the rest one by one.
-            for sender, receiver, text, future in batch:
-                try:
-                    result = await _store([(sender, receiver, text)])
-                except Exception as exc:
-                    _settle(future, error=exc)
-                else:
-                    _settle(future, result=result[0])
+        except (services.MessageError, DatabaseError):
+            # One bad item (say, a pair that may no longer talk, or a row the database refused),
+            # or a connection that died under the batch (on_database_thread dropped it): store
+            # them one by one, so that only the failing ones fail.
+            await self._store_one_by_one(batch)
             return
         except Exception as exc:
             for *_, future in batch:
@@ -104,6 +102,27 @@ class WriteBatcher:
             return
         for (*_, future), message in zip(batch, messages, strict=True):
             _settle(future, result=message)
+
+    async def _store_one_by_one(self, batch: list[tuple[User, User, str, asyncio.Future]]) -> None:
+        """Each item in its own transaction. When the database itself is gone (CONNECTION_LOST
+        times in a row), the rest fail at once rather than each waiting for the pool's timeout."""
+        lost: DatabaseError | None = None
+        lost_count = 0
+        for sender, receiver, text, future in batch:
+            if lost is not None and lost_count >= CONNECTION_LOST:
+                _settle(future, error=lost)
+                continue
+            try:
+                result = await _store([(sender, receiver, text)])
+            except (OperationalError, InterfaceError) as exc:
+                lost, lost_count = exc, lost_count + 1
+                _settle(future, error=exc)
+            except Exception as exc:
+                lost_count = 0
+                _settle(future, error=exc)
+            else:
+                lost_count = 0
+                _settle(future, result=result[0])
 
     def _maybe_checkpoint(self) -> None:
         if not self.checkpoints:

@@ -79,6 +79,36 @@ def test_healthz(client):
 
 
 @pytest.mark.django_db
+def test_healthz_is_not_redirected_to_https(client, settings):
+    """compose's health check asks http://127.0.0.1:8000/healthz; with HTTPS=1 it was a 301
+    (issue #10, finding 8) and the container never became healthy."""
+    settings.SECURE_SSL_REDIRECT = True  # what HTTPS=1 sets; the exemption is the settings'
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert client.get("/accounts/login/").status_code == 301  # everything else still is
+
+
+def test_healthz_answers_under_production_https_settings():
+    code = (
+        "from django.test import Client; "
+        "r = Client().get('/healthz', HTTP_HOST='127.0.0.1'); "
+        "print(r.status_code, r.headers.get('Location'))"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="0",
+        HTTPS="1",
+        SECRET_KEY="x7" * 30 + "-a-long-random-production-secret",
+        ALLOWED_HOSTS="127.0.0.1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["200", "None"]
+
+
+@pytest.mark.django_db
 def test_openapi_schema_documents_auth_routes(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200

@@ -63,13 +63,15 @@ def two_servers(tmp_path):
 @pytest.mark.asyncio
 async def test_message_crosses_server_processes(two_servers):
     (port_a, port_b), tokens = two_servers
-    origin = "http://127.0.0.1"
     async with (
+        # Each socket's Origin is its own server's: scheme, host and port are checked.
         connect(
-            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}", origin=origin
+            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}",
+            origin=f"http://127.0.0.1:{port_a}",
         ) as ann,
         connect(
-            f"ws://127.0.0.1:{port_b}/ws/chat/ann/?token={tokens['ben']}", origin=origin
+            f"ws://127.0.0.1:{port_b}/ws/chat/ann/?token={tokens['ben']}",
+            origin=f"http://127.0.0.1:{port_b}",
         ) as ben,
     ):
         await ann.send(json.dumps({"message": "across processes"}))

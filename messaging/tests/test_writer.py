@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import DatabaseError, OperationalError, connection
+from django.db.backends.utils import CursorWrapper
 
 from messaging import services, writer
 from messaging.models import Message
@@ -74,3 +75,88 @@ async def test_checkpoints_stay_off_the_send_path(patient, doctor, monkeypatch):
     await batcher.checkpoint_task
     frames, copied = wal_frames()
     assert copied == frames > 1000
+
+
+def _run(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.fixture
+def refuse_boom(transactional_db):
+    """A trigger that makes the database itself refuse a message whose text is 'boom': a real
+    DatabaseError for one row of a batch, on SQLite or PostgreSQL."""
+    if connection.vendor == "sqlite":
+        _run(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
+            "WHEN NEW.text = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        yield
+        _run("DROP TRIGGER refuse_boom")
+        return
+    _run(
+        "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.text = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; "
+        "END $$ LANGUAGE plpgsql"
+    )
+    _run(
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_boom()"
+    )
+    yield
+    _run("DROP TRIGGER refuse_boom ON messaging_message")
+    _run("DROP FUNCTION refuse_boom()")
+
+
+async def test_a_row_the_database_refuses_fails_alone(patient, doctor, refuse_boom):
+    results = await asyncio.gather(
+        writer.store(patient, doctor, "fine"),
+        writer.store(patient, doctor, "boom"),
+        writer.store(doctor, patient, "also fine"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], DatabaseError)
+    assert [m.text for m in results if isinstance(m, Message)] == ["fine", "also fine"]
+    rows = await sync_to_async(list)(Message.objects.order_by("id").values_list("text", flat=True))
+    assert rows == ["fine", "also fine"]
+
+
+class FailingInserts:
+    """Message INSERTs fail as on a terminated backend: the next `times` of them, or all."""
+
+    def __init__(self, monkeypatch, times: int) -> None:
+        self.times, self.attempts = times, 0
+        real = CursorWrapper._execute
+
+        def execute(wrapper, sql, params, *args):
+            if sql.startswith('INSERT INTO "messaging_message"'):
+                self.attempts += 1
+                if self.attempts <= self.times:
+                    raise OperationalError("terminating connection due to administrator command")
+            return real(wrapper, sql, params, *args)
+
+        monkeypatch.setattr(CursorWrapper, "_execute", execute)
+
+
+async def test_a_batch_whose_connection_died_is_stored_one_by_one(patient, doctor, monkeypatch):
+    inserts = FailingInserts(monkeypatch, times=2)  # the batch, then its first message alone
+    results = await asyncio.gather(
+        *(writer.store(patient, doctor, f"m{i}") for i in range(4)), return_exceptions=True
+    )
+    assert isinstance(results[0], OperationalError)
+    assert [m.text for m in results[1:]] == ["m1", "m2", "m3"]
+    assert inserts.attempts == 5
+
+
+async def test_when_the_database_is_gone_the_rest_of_a_batch_fails_fast(
+    patient, doctor, monkeypatch
+):
+    inserts = FailingInserts(monkeypatch, times=10**6)
+    results = await asyncio.gather(
+        *(writer.store(patient, doctor, f"m{i}") for i in range(50)), return_exceptions=True
+    )
+    assert all(isinstance(r, OperationalError) for r in results)
+    # The batch, then CONNECTION_LOST messages alone; the other 48 never waited on the database.
+    assert inserts.attempts == 1 + writer.CONNECTION_LOST
+    monkeypatch.undo()
+    assert (await writer.store(patient, doctor, "back")).text == "back"

@@ -1,0 +1,197 @@
+"""config/faults.py: a database error during a request is retried once where safe, else a 503
+with Retry-After; never a 500 with a trace (issue #10, finding 7).
+
+The database is made to fail by patching the one call every query goes through
+(CursorWrapper._execute), as a terminated backend would fail it. The real thing, with
+pg_terminate_backend against a live server, is e2e/test_db_faults.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection
+from django.db.backends.utils import CursorWrapper
+from django.test import AsyncClient, Client, RequestFactory
+
+from accounts.services import issue_token
+from config import faults
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class FailingQueries:
+    """Makes the next `times` queries whose SQL holds `match` fail with `error`."""
+
+    def __init__(self, monkeypatch, *, times: int, match: str = "", error=OperationalError):
+        self.times, self.match, self.error = times, match, error
+        self.failed = 0
+        real = CursorWrapper._execute
+
+        def execute(wrapper, sql, params, *args):
+            if self.match in sql and self.failed < self.times:
+                self.failed += 1
+                raise self.error("server closed the connection unexpectedly")
+            return real(wrapper, sql, params, *args)
+
+        monkeypatch.setattr(CursorWrapper, "_execute", execute)
+
+
+@pytest.fixture
+def signed_in(patient) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(patient)
+    return client
+
+
+@pytest.fixture
+def token_api(patient) -> Client:
+    client = Client(raise_request_exception=False)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {issue_token(user=patient).key}"
+    return client
+
+
+def test_a_get_whose_session_query_fails_once_is_retried(signed_in, monkeypatch):
+    # The session is loaded in a middleware layer (the user's time zone): handler500's path.
+    failing = FailingQueries(monkeypatch, times=1, match="django_session")
+    response = signed_in.get("/")
+    assert failing.failed == 1
+    assert response.status_code == 200
+    assert response.wsgi_request.user.username == "alice"
+
+
+def test_a_get_whose_view_query_fails_once_is_retried(token_api, monkeypatch):
+    # The token is looked up inside the DRF view: process_exception's path.
+    failing = FailingQueries(monkeypatch, times=1, match="authtoken_token")
+    response = token_api.get("/api/auth/profile/")
+    assert failing.failed == 1
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+
+
+def test_a_get_that_fails_twice_is_a_503_page(signed_in, monkeypatch, caplog):
+    failing = FailingQueries(monkeypatch, times=10, match="django_session")
+    with caplog.at_level(logging.WARNING):
+        response = signed_in.get("/")
+    assert failing.failed == 2  # the request and one retry, no more
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(faults.RETRY_AFTER)
+    assert "Back in a moment" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    # Logged as warnings, without a trace: the database was away, nothing is broken.
+    assert [r.levelname for r in caplog.records if r.name.startswith("django")] == []
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_an_api_get_that_fails_twice_is_a_503_json_error(token_api, monkeypatch):
+    FailingQueries(monkeypatch, times=10, match="authtoken_token")
+    response = token_api.get("/api/auth/profile/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(faults.RETRY_AFTER)
+    assert response.json() == {"error": faults.UNAVAILABLE}
+
+
+def test_a_post_is_not_retried_but_answered_503(patient, monkeypatch):
+    failing = FailingQueries(monkeypatch, times=1, match="accounts_user")
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/api/auth/login/",
+        {"username": "alice", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert failing.failed == 1
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(faults.RETRY_AFTER)
+    assert response.json() == {"error": faults.UNAVAILABLE}
+    # The database is back: the same request signs in.
+    again = client.post(
+        "/api/auth/login/",
+        {"username": "alice", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert again.status_code == 200
+
+
+def test_a_form_post_is_a_503_page(patient, monkeypatch):
+    FailingQueries(monkeypatch, times=1, match="accounts_user")
+    client = Client(raise_request_exception=False)
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 503
+    assert "Back in a moment" in response.content.decode()
+
+
+def test_an_error_the_database_will_repeat_is_not_retried(token_api, monkeypatch, caplog):
+    failing = FailingQueries(monkeypatch, times=10, match="authtoken_token", error=IntegrityError)
+    with caplog.at_level(logging.ERROR, logger="config.faults"):
+        response = token_api.get("/api/auth/profile/")
+    assert failing.failed == 1
+    assert response.status_code == 503
+    assert "Database error" in caplog.text  # a bug to look at: logged with its trace
+
+
+def test_other_errors_are_still_the_friendly_500():
+    factory = RequestFactory()
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        api = faults.server_error(factory.get("/api/diary/stats/"))
+        page = faults.server_error(factory.get("/diary/"))
+    assert api.status_code == 500
+    assert api["Content-Type"] == "application/json"
+    assert page.status_code == 500
+    assert "Something went wrong" in page.content.decode()
+
+
+@pytest.mark.asyncio
+async def test_the_asgi_stack_retries_too(patient, monkeypatch):
+    """The server runs the ASGI handler, whose inner middleware layers are async."""
+    key = (await sync_to_async(issue_token)(user=patient)).key
+    failing = FailingQueries(monkeypatch, times=1, match="authtoken_token")
+    client = AsyncClient(raise_request_exception=False)
+    response = await client.get("/api/auth/profile/", headers={"Authorization": f"Token {key}"})
+    assert failing.failed == 1
+    assert response.status_code == 200
+    signed_in = AsyncClient(raise_request_exception=False)
+    await signed_in.aforce_login(patient)
+    failing = FailingQueries(monkeypatch, times=10, match="django_session")
+    response = await signed_in.get("/")
+    assert failing.failed == 2
+    assert response.status_code == 503
+    assert "Back in a moment" in response.content.decode()
+
+
+POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def terminate_other_backends() -> int:
+    """End every other backend of the test database, as a PostgreSQL restart would."""
+    params = {**connection.get_connection_params()}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        ).fetchone()
+    return row[0]
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
+def test_pooled_connections_are_checked_so_none_fails_after_an_outage(token_api, caplog):
+    assert connection.pool is not None
+    assert connection.pool._check is not None  # psycopg_pool's check_connection
+    for _ in range(5):
+        assert token_api.get("/api/auth/profile/").status_code == 200
+    connection.close()  # back to the pool with the others
+    assert terminate_other_backends() >= 1
+    with caplog.at_level(logging.WARNING, logger="config.faults"):
+        statuses = [token_api.get("/api/auth/profile/").status_code for _ in range(20)]
+    assert statuses == [200] * 20
+    assert "Retrying" not in caplog.text  # no request even met a dead connection

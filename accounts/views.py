@@ -152,6 +152,9 @@ def _profile_page(
     status: int = 200,
     verification_error: str = "",
 ) -> HttpResponse:
+    # Django's form focuses the old password: on the profile that jumped a phone's page down to
+    # the password box and opened the keyboard before anyone asked to change it.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "accounts/profile.html",

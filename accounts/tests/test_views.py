@@ -185,3 +185,10 @@ def test_strict_content_security_policy(client):
     assert "default-src 'self'" in policy
     assert "script-src 'self' 'nonce-" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_profile_does_not_focus_the_password_box(client, patient):
+    client.force_login(patient)
+    response = client.get("/accounts/profile/")
+    assert response.status_code == 200
+    assert b"autofocus" not in response.content

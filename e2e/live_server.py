@@ -6,6 +6,7 @@ PostgreSQL database when DATABASE_URL points at PostgreSQL. REDIS_URL passes thr
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -13,7 +14,10 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +154,15 @@ class LiveServer:
             self.log.close()
         if self.pg_admin_url and self.owns_database:
             self._psql(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+
+
+def run_async[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from a sync test, on a thread of its own.
+
+    Once a Playwright test has run, pytest-playwright's sync API keeps an event loop running in
+    the main thread for the rest of the session, and `asyncio.run` there raises "cannot be
+    called from a running event loop": a socket test passed alone and failed after a browser
+    test.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from e2e.live_server import ROOT
+from e2e.live_server import ROOT, run_async
 
 PASSWORD = "e2e-long-secret-pass-42"
 NEW_PASSWORD = "e2e-another-secret-pass-77"
@@ -106,7 +106,7 @@ def stored_texts(server, patient: str) -> list[str]:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    return run_async(coroutine)
 
 
 def test_api_and_web_sign_out_close_the_sockets_and_later_sends_store_nothing(

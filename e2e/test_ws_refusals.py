@@ -3,12 +3,13 @@ port, are 403 handshakes, never a 500 (issue #10, finding 8)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+
+from e2e.live_server import run_async
 
 SETUP = """
 import json
@@ -31,7 +32,7 @@ def handshake_status(url: str, origin: str) -> int:
         except InvalidStatus as exc:
             return exc.response.status_code
 
-    return asyncio.run(attempt())
+    return run_async(attempt())
 
 
 @pytest.mark.parametrize("path", ["/ws/nope/", "/ws/", "/ws/chat/"])

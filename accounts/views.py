@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,8 +31,12 @@ from accounts.models import DOCTORS, CareLink, DiaryAccess, User
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The site's front door: a visitor reads what Painmap is; a signed-in person is sent where
+    their work is (see `landing_url`), so "/" and the brand link never show a page of links."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
+    if (landing := landing_url(request.user)) is not None:
+        return redirect(landing)
     return render(request, "accounts/home.html")
 
 
@@ -81,6 +86,11 @@ class SignInView(auth_views.LoginView):
         response = super().form_valid(form)
         throttling.remember_device(self.request, response)
         return response
+
+    def get_default_redirect_url(self) -> str:
+        """Straight to the person's work; a safe `?next=` still wins (LoginView checks it
+        first, in get_success_url), and a user without a role gets the home page."""
+        return landing_url(self.request.user) or super().get_default_redirect_url()
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
@@ -494,3 +504,13 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
         "You were signed out on every other browser and app. You are still signed in here.",
     )
     return redirect("profile")
+
+
+def landing_url(user: User) -> str | None:
+    """Where a signed-in person's work is: a doctor's patients, a patient's diary. None for a
+    user in neither group (a new staff account, say), who gets the home page that says so."""
+    if user.is_doctor:
+        return reverse("diary:patients")
+    if user.is_patient:
+        return reverse("diary:diary")
+    return None

@@ -9,10 +9,12 @@ button could show a cached fragment as the page.
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -144,6 +146,9 @@ def _page(
 @login_required
 @vary_on_headers("HX-Request")
 def diary(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_doctor:
+        # A doctor keeps no diary here (the nav offers none): their work is their patients.
+        return redirect("diary:patients")
     part = request.GET.get("part", "")
     status = 200
     unknown_part = ""
@@ -395,30 +400,50 @@ def patients(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
-    """A linked patient's diary, read-only: the map, the entries and the notes they shared."""
+    """A linked patient's diary, read-only: the notes they shared first (their questions for the
+    visit), then the map and the entries.
+
+    Times are in the PATIENT's zone, labelled: "woke at 3 with pain" and which day an entry
+    belongs to only mean something in the patient's day, not the reader's. The page says which
+    zone that is and, when it differs, the doctor's own.
+    """
     patient = linked_patient(request, username, what="diary page")
-    entries = list(
-        PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
-    )
-    today = timezone.localdate()
-    days = [
-        {"label": _day_label(day, today), "date": day, "entries": list(group)}
-        for day, group in groupby(
-            entries[:ENTRY_LIST_LIMIT], key=lambda e: timezone.localtime(e.date_recorded).date()
+    patient_zone = _zone_name(patient)
+    with timezone.override(zoneinfo.ZoneInfo(patient_zone)):
+        entries = list(
+            PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
         )
-    ]
-    return render(
-        request,
-        "diary/patient_diary.html",
-        {
-            **_map_context(patient),
-            "patient": patient,
-            "days": days,
-            "truncated": len(entries) > ENTRY_LIST_LIMIT,
-            "shared_notes": patient.notes.filter(shared=True),
-            "readonly": True,
-        },
-    )
+        today = timezone.localdate()
+        days = [
+            {"label": _day_label(day, today), "date": day, "entries": list(group)}
+            for day, group in groupby(
+                entries[:ENTRY_LIST_LIMIT], key=lambda e: timezone.localtime(e.date_recorded).date()
+            )
+        ]
+        # Rendered inside the override: every date in the template is in the patient's zone.
+        return render(
+            request,
+            "diary/patient_diary.html",
+            {
+                **_map_context(patient),
+                "patient": patient,
+                "patient_zone": patient_zone,
+                "viewer_zone": _zone_name(request.user),
+                "days": days,
+                "truncated": len(entries) > ENTRY_LIST_LIMIT,
+                "shared_notes": patient.notes.filter(shared=True),
+                "readonly": True,
+            },
+        )
+
+
+def _zone_name(user: User) -> str:
+    """The user's time zone name; empty or unknown is the site's TIME_ZONE (as the middleware)."""
+    try:
+        zoneinfo.ZoneInfo(user.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return settings.TIME_ZONE
+    return user.timezone or settings.TIME_ZONE
 
 
 @require_GET

@@ -63,7 +63,7 @@ def test_register_rejects_nul_bytes(client):
 def test_login_and_logout(client, patient):
     response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").context["user"] == patient
+    assert client.get(reverse("profile")).context["user"] == patient
     assert client.get(reverse("logout")).status_code == 405
     assert client.post(reverse("logout")).status_code == 302
     assert not client.get("/").context["user"].is_authenticated
@@ -168,12 +168,12 @@ def test_password_change_wrong_old_password(client, patient):
 
 def test_header_shows_doctor_role(client, doctor):
     client.force_login(doctor)
-    assert b'data-role="doctor">Doctor' in client.get("/").content
+    assert b'data-role="doctor">Doctor' in client.get("/", follow=True).content
 
 
 def test_pages_send_csrf_header_for_htmx_and_no_cdn(client, patient):
     client.force_login(patient)
-    content = client.get("/").content.decode()
+    content = client.get("/", follow=True).content.decode()
     assert 'hx-headers=\'{"X-CSRFToken": "' in content
     assert "htmx-2.min.js" in content
     assert "//cdn" not in content

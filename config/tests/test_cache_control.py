@@ -17,11 +17,20 @@ def _no_store(response) -> bool:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/diary/", "/diary/notes/", "/chat/", "/accounts/profile/", "/accounts/access-log/"],
+    ["/diary/", "/diary/notes/", "/chat/", "/accounts/profile/", "/accounts/access-log/"],
 )
 def test_pages_of_a_signed_in_user_are_not_stored(client, patient, path):
     client.force_login(patient)
     response = client.get(path)
+    assert response.status_code == 200
+    assert _no_store(response)
+
+
+def test_the_home_page_of_a_user_without_a_role_is_not_stored(client, patient):
+    # "/" redirects patients and doctors; only a user in neither group gets a page there.
+    patient.groups.clear()
+    client.force_login(patient)
+    response = client.get("/")
     assert response.status_code == 200
     assert _no_store(response)
 

@@ -59,7 +59,7 @@ def token_api(patient) -> Client:
 def test_a_get_whose_session_query_fails_once_is_retried(signed_in, monkeypatch):
     # The session is loaded in a middleware layer (the user's time zone): handler500's path.
     failing = FailingQueries(monkeypatch, times=1, match="django_session")
-    response = signed_in.get("/")
+    response = signed_in.get("/accounts/profile/")  # "/" now redirects a patient to the diary
     assert failing.failed == 1
     assert response.status_code == 200
     assert response.wsgi_request.user.username == "alice"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -138,3 +138,58 @@ def test_my_patients_is_written_to_each_listed_patients_access_log(
     assert len([q for q in inserts if DiaryAccess._meta.db_table in q["sql"]]) == 1
     client.force_login(patient)
     assert "patient list" in client.get(reverse("access_log")).content.decode()
+
+
+# --- the read-only diary as the doctor reads it (issue #11, bug 5) --------------------------------
+
+
+def test_shared_notes_come_before_the_entries(client, patient, doctor):
+    link(patient, doctor)
+    for days_ago in range(20):
+        record(patient, "knee-left", 5, days_ago=days_ago)
+    services.create_note(owner=patient, title="Ask about the new pills", shared=True)
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patient-diary", args=["alice"])).content.decode()
+    assert "Ask about the new pills" in html
+    assert html.index('id="shared-notes-heading"') < html.index('id="entry-list"')
+    assert html.index("Ask about the new pills") < html.index('class="entry"')
+
+
+def test_times_are_in_the_patients_zone_and_labelled(client, patient, doctor):
+    patient.timezone = "America/New_York"
+    patient.save()
+    doctor.timezone = "Asia/Tokyo"
+    doctor.save()
+    link(patient, doctor)
+    entry = record(patient, "head", 6)
+    # 03:30 UTC on 15 January: 22:30 on the 14th in New York, 12:30 on the 15th in Tokyo.
+    moment = datetime(2026, 1, 15, 3, 30, tzinfo=UTC)
+    PainEntry.objects.filter(pk=entry.pk).update(date_recorded=moment)
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patient-diary", args=["alice"])).content.decode()
+    assert ">22:30</time>" in html
+    assert "12:30" not in html
+    assert "Wednesday 14 January 2026" in html  # the patient's day, not the doctor's 15th
+    note = html[html.index('id="zone-note"') :][:600]
+    assert "America/New_York" in note
+    assert "yours is Asia/Tokyo" in note
+
+
+def test_a_patient_without_a_zone_is_labelled_with_the_sites(client, patient, doctor, settings):
+    link(patient, doctor)
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patient-diary", args=["alice"])).content.decode()
+    note = html[html.index('id="zone-note"') :][:600]
+    assert settings.TIME_ZONE in note
+    assert "yours is" not in note  # same zone: nothing to compare
+
+
+def test_the_chat_buttons_look_like_actions(client, patient, doctor):
+    link(patient, doctor)
+    client.force_login(doctor)
+    chat = reverse("chat", args=["alice"])
+    for page in (reverse("diary:patients"), reverse("diary:patient-diary", args=["alice"])):
+        html = client.get(page).content.decode()
+        tag = html[: html.index(f'href="{chat}"')].rsplit("<a ", 1)[1]
+        assert "btn-primary" in tag
+        assert "btn-outline-secondary" not in tag

@@ -571,13 +571,13 @@ def test_others_notes_are_404(client_b, patient, name):
 # --- navigation -----------------------------------------------------------------------------------
 
 
-def test_nav_and_home_link_to_the_diary(client_a):
-    html = client_a.get(reverse("home")).content.decode()
-    assert "Open the diary" in html
+def test_nav_links_to_the_diary_and_home_lands_on_it(client_a):
+    response = client_a.get(reverse("home"), follow=True)
+    assert response.redirect_chain == [(reverse("diary:diary"), 302)]
+    html = response.content.decode()
     assert f'href="{reverse("diary:diary")}"' in html
     assert f'href="{reverse("diary:notes")}"' in html
-    diary = client_a.get(reverse("diary:diary")).content.decode()
-    assert 'aria-current="page">Diary</a>' in diary
+    assert 'aria-current="page">Diary</a>' in html
 
 
 def test_pages_carry_no_inline_styles_or_scripts(client_a, patient):

@@ -125,7 +125,7 @@ def test_chat_page_in_the_users_time_zone(doctor):
 def test_header_badge_shows_unread_count(patient, doctor):
     send(doctor, patient)
     send(doctor, patient)
-    html = signed_in(patient).get("/").content.decode()
+    html = signed_in(patient).get("/accounts/profile/").content.decode()
     assert 'id="unread-badge"' in html
     assert 'data-unread="2"' in html
     assert 'ws-connect="/ws/inbox/"' in html

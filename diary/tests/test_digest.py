@@ -110,7 +110,12 @@ def test_single_entry(patient):
     digest = build_digest(patient=patient, period=JANUARY)
     (part,) = digest.body_parts
     assert (part.count, part.mean, part.max, part.latest, part.trend) == (1, 5.0, 5, 5, None)
-    assert digest.summary.startswith("Most pain: back of the neck, mean 5.0, steady. 1 entry on")
+    # One entry says nothing about change: no "steady" (issue #11, bug 4); the API keeps null.
+    assert part.direction == "no trend yet"
+    assert digest.summary.startswith(
+        "Most pain: back of the neck, mean 5.0, no trend yet. 1 entry on"
+    )
+    assert digest.as_json()["body_parts"][0]["trend"] is None
 
 
 def test_queries_do_not_grow_with_entries(paris_patient):

@@ -43,6 +43,11 @@
       stick = true;
     }
   });
+  // The form carries a CSRF token for its no-script POST; the socket needs only the text.
+  // (hx-params cannot do this: the ws extension hands it a plain object, not FormData.)
+  document.addEventListener("htmx:wsConfigSend", function (event) {
+    if (event.target.id === "chat-form") delete event.detail.parameters.csrfmiddlewaretoken;
+  });
   document.addEventListener("htmx:wsOpen", function () {
     document.getElementById("chat")?.classList.remove("chat-offline");
   });

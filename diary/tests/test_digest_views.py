@@ -90,6 +90,10 @@ def test_patient_page_shows_the_digest_numbers(client, diary):
     assert 'role="button"' not in html
     # Chart with its table, pain types, worst days, exports; never an inline style.
     assert '<svg id="timeline-chart"' in html
+    # A phone gets the chart drawn for its width, and the table keeps Trend (issue #11, bug 3).
+    assert '<svg id="timeline-chart-compact"' in html
+    assert 'class="timeline-chart-wrap timeline-chart-phone d-sm-none"' in html
+    assert '<th scope="col">Trend</th>' in table
     assert "<polyline" in html
     assert "Show the numbers" in html
     assert "w-pct-40" in html  # burning: 2 of 5 entries

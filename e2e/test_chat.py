@@ -71,6 +71,9 @@ def test_patient_and_doctor_chat_live(browser, base_url, people) -> None:
         pat.get_by_role("button", name="Open chat").click()
         expect(pat).to_have_url(re.compile(rf"/chat/{re.escape(doctor)}/$"))
         wait_for_socket(pat)
+        expect(pat.locator("#chat-input")).to_have_attribute(
+            "placeholder", re.compile("Enter sends")
+        )
 
         # The doctor waits on the inbox: badge and rows update live.
         doc.goto("/chat/")
@@ -164,7 +167,9 @@ def test_reconnect_fetches_missed_messages_once(browser, base_url, people) -> No
         expect(pat.locator(".chat-message")).to_have_count(1)
         # Drop the patient's socket (a plain close: the extension will not reconnect by itself).
         pat.evaluate(f"{WRAPPER}.socket.close()")
-        pat.wait_for_function(f"{WRAPPER}.socket.readyState === 3")
+        # A function, not an expression: Playwright evals a polled expression, which the CSP
+        # refuses whenever the socket is not closed yet at the first look.
+        pat.wait_for_function(f"() => {WRAPPER}.socket.readyState === 3")
         send(doc, "missed one")
         send(doc, "missed two")
         expect(doc.locator(".chat-message")).to_have_count(3)
@@ -209,6 +214,7 @@ def test_chat_without_javascript_posts_and_keeps_the_text_out_of_urls(
         expect(page).to_have_url(re.compile(rf"/chat/{re.escape(doctor)}/#message-\d+$"))
         expect(page.locator(".chat-message.mine .chat-bubble")).to_have_text(text)
         expect(page.locator("#chat-input")).to_have_value("")
+        expect(page.locator("#chat-input")).to_have_attribute("placeholder", "Write a message…")
     finally:
         context.close()
     assert urls, "no request was seen"

@@ -335,3 +335,11 @@ def test_posting_is_rate_limited(patient, doctor, settings):
 
 def test_put_is_not_allowed(patient, doctor):
     assert signed_in(patient).put("/chat/drwho/", "message=hi").status_code == 405
+
+
+def test_the_composer_promises_enter_only_with_script(patient, doctor):
+    """Without script Enter is a new line: the page's own placeholder does not say it sends
+    (chat.js adds that hint)."""
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    assert 'placeholder="Write a message…"' in html
+    assert "Enter sends" not in html

@@ -61,4 +61,10 @@
     }
   });
   document.addEventListener("DOMContentLoaded", toBottom);
+  // Only script makes Enter send; without it Enter is a new line and the button sends.
+  document.addEventListener("DOMContentLoaded", function () {
+    document
+      .getElementById("chat-input")
+      ?.setAttribute("placeholder", "Write a message… (Enter sends, Shift+Enter for a new line)");
+  });
 })();

@@ -228,7 +228,8 @@ def test_chat_form_posts_and_never_gets(patient, doctor):
     html = signed_in(patient).get("/chat/drwho/").content.decode()
     form = html.split('<form id="chat-form"')[1].split(">")[0]
     assert 'method="post"' in form
-    assert 'action="/chat/drwho/"' in form
+    # The fragment brings an inline error into view on a phone (the reply to a refused POST).
+    assert 'action="/chat/drwho/#chat-error"' in form
     assert "ws-send" in form  # with script, the socket still sends
     assert "csrfmiddlewaretoken" in html.split('<form id="chat-form"')[1].split("</form>")[0]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from datetime import date, datetime
 
@@ -226,3 +227,13 @@ def test_api_digest_for_a_linked_doctor_only(paris_patient, doctor, other_patien
     assert response.status_code == 200
     assert response.json()["entries"] == 5
     assert DiaryAccess.objects.filter(viewer=doctor, patient=paris_patient).count() == 1
+
+
+def test_the_schema_says_what_a_null_trend_means(client):
+    """The API keeps trend null for a single entry (issue #11, bug 4); the schema says why."""
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    trend = schema["components"]["schemas"]["DigestPart"]["properties"]["trend"]
+    assert trend["nullable"] is True
+    assert "no trend yet" in trend["description"]

@@ -18,6 +18,9 @@ from diary.models import INTENSITY_MAX, INTENSITY_MIN
 
 WIDTH = 720
 HEIGHT = 260
+# The phone's chart: drawn for a 360 px screen, so it scales to the width with readable text
+# and shows the whole period (a wide chart in a scroll box hid the recent days off-screen).
+COMPACT_WIDTH = 360
 # Wide enough right margin that the last date label, centred on the last day, is not cut off.
 LEFT, RIGHT, TOP, BOTTOM = 34, 26, 30, 30
 # A date label such as "28 Sep" needs about this many pixels before the next one may start.
@@ -32,11 +35,12 @@ class Series:
     label: str
     colour: str
     dashed: bool = False
+    short: str = ""  # the legend's label on a narrow chart
 
 
 SERIES = (
-    Series("max", "Highest of the day", MAX_COLOUR),
-    Series("mean", "Mean of the day", MEAN_COLOUR, dashed=True),
+    Series("max", "Highest of the day", MAX_COLOUR, short="Highest"),
+    Series("mean", "Mean of the day", MEAN_COLOUR, dashed=True, short="Mean"),
 )
 
 
@@ -211,13 +215,15 @@ def _series(
 def _legend(width: int) -> str:
     out = ['<g class="chart-legend" aria-hidden="true">']
     x = LEFT
+    narrow = width < WIDTH
     for series in SERIES:
+        label = series.short if narrow and series.short else series.label
         dash = ' stroke-dasharray="6 4"' if series.dashed else ""
         out.append(
             f'<line x1="{x}" x2="{x + 24}" y1="12" y2="12" stroke="{series.colour}" '
             f'stroke-width="2.5"{dash}/>'
         )
-        out.append(_text(x + 30, 16, series.label, "chart-legend-label", "start"))
-        x += 30 + 8 * len(series.label) + 24
+        out.append(_text(x + 30, 16, label, "chart-legend-label", "start"))
+        x += 30 + 8 * len(label) + 24
     out.append("</g>")
     return "".join(out)

@@ -81,6 +81,10 @@ def parse_period(params: Any, today: date) -> Period:
     return Period(today - timedelta(days=int(days) - 1), today)
 
 
+# Said (and summarised) when a part has no entries in one of the period's halves.
+NO_TREND = "no trend yet"
+
+
 @dataclass
 class PartDigest:
     body_part: BodyPart
@@ -92,13 +96,22 @@ class PartDigest:
 
     @property
     def direction(self) -> str:
+        """What the pages say about the trend. No trend is not "steady": a single entry, or
+        entries in one half of the period only, cannot show whether pain changed."""
         if self.trend is None:
-            return "steady" if self.count else "—"
+            return NO_TREND if self.count else "—"
         if self.trend >= 0.5:
             return "rising"
         if self.trend <= -0.5:
             return "falling"
         return "steady"
+
+    @property
+    def no_trend_reason(self) -> str:
+        """Why there is no trend, for the page's hint."""
+        if self.count == 1:
+            return "Only one entry: a trend needs entries in both halves of the period."
+        return "Entries in only one half of the period: a trend needs both halves."
 
 
 @dataclass

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from diary.bodymap import map_views
-from diary.charts import timeline_chart
+from diary.charts import COMPACT_WIDTH, timeline_chart
 from diary.digest import (
     PERIOD_CHOICES,
     Digest,
@@ -135,6 +135,13 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
             for mode, mode_label in COLOR_MODES.items()
         ],
         "chart": timeline_chart(digest.timeline, title=f"Pain per day, {label}: highest and mean"),
+        # The same chart drawn for a phone; the page shows one of the two by screen width.
+        "chart_compact": timeline_chart(
+            digest.timeline,
+            chart_id="timeline-chart-compact",
+            title=f"Pain per day, {label}: highest and mean",
+            width=COMPACT_WIDTH,
+        ),
         "pain_type_rows": _pain_type_rows(digest),
         "export_links": [
             (name, f"/diary/export/?{urlencode({'format': fmt, **export})}")

@@ -163,7 +163,13 @@ class DigestPartSerializer(serializers.Serializer):
     mean = serializers.FloatField()
     max = serializers.IntegerField()
     latest = serializers.IntegerField()
-    trend = serializers.FloatField(allow_null=True)
+    trend = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "Mean of the period's second half minus its first; null when there is no trend yet "
+            "(a single entry, or entries in only one half)."
+        ),
+    )
 
 
 class DigestDaySerializer(serializers.Serializer):

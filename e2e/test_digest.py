@@ -117,3 +117,35 @@ def test_patient_and_linked_doctor_read_the_digest(
         expect(doctor_page.get_by_text("Only mine")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_digest_fits_a_phone(page: Page, daphne_server: LiveServer) -> None:
+    """Issue #11, bug 3: at 390 px nothing scrolls sideways, the chart shows the whole period
+    (the recent days included) and the part table keeps its Trend column in view."""
+    patient = register(page)
+    doctor = f"doc{uuid.uuid4().hex[:8]}"
+    daphne_server.shell(SEED.format(patient=patient, doctor=doctor, password=PASSWORD))
+    for width in (390, 360):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto("/diary/digest/")
+        sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert sizes[0] <= sizes[1], sizes
+        # The Trend column is in view, not behind the table's sideways scroll.
+        table = page.locator("#part-table")
+        assert table.locator("xpath=..").evaluate("el => el.scrollWidth <= el.clientWidth")
+        trend = table.get_by_role("columnheader", name="Trend")
+        expect(trend).to_be_visible()
+        cell = table.locator('tr[data-body-part="knee-left"] td').last
+        expect(cell).to_have_text("no trend yet")
+        for element in (trend, cell):
+            box = element.bounding_box()
+            assert box is not None
+            assert box["x"] + box["width"] <= width
+        # The chart shows the whole period: no box scrolling sideways, today's date on screen.
+        visible = page.locator(".timeline-chart-wrap:visible")
+        expect(visible).to_have_count(1)
+        assert visible.evaluate("el => el.scrollWidth <= el.clientWidth")
+        expect(page.locator("svg#timeline-chart-compact")).to_be_visible()
+        box = visible.locator(".chart-date-label").last.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= width

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
 from accounts.models import User
+from accounts.throttling import AttemptLimiter
 from messaging import services
 from messaging.forms import StartConversationForm
 from messaging.models import Message, conversations_for
@@ -58,10 +61,41 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+def form_sends() -> AttemptLimiter:
+    """Messages sent through the page's form (no JavaScript), per user: the socket's burst per
+    minute. The socket keeps its own per-socket token bucket (messaging.consumers.RateLimit)."""
+    return AttemptLimiter("chat-form", settings.CHAT_RATE_BURST, 60)
+
+
+def _send_from_form(request: HttpRequest, peer: User) -> tuple[Message | None, str, int]:
+    """Store the posted message through the one write path; (message, error, status)."""
+    if not services.can_chat(request.user, peer):
+        # The page's "Sending is closed" box says why.
+        return None, "Your message was not sent.", 403
+    if form_sends().hit(str(request.user.pk)) is not None:
+        return None, "Too many messages: slow down a little.", 429
+    try:
+        message = services.send_message(
+            sender=request.user, receiver=peer, text=request.POST.get("message", "")
+        )
+    except services.MessageError as exc:
+        return None, str(exc), 400
+    return message, "", 200
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def chat(request: HttpRequest, username: str) -> HttpResponse:
+    """The conversation. Script sends over the socket; without it the form POSTs here and is
+    redirected back (post/redirect/get), so the text never lands in a URL or the history."""
     peer = _peer(request, username)
+    error, status, draft = "", 200, ""
+    if request.method == "POST":
+        message, error, status = _send_from_form(request, peer)
+        if message is not None:
+            # The fragment scrolls the conversation's box to the new message without script.
+            return redirect(f"{reverse('chat', args=[peer.username])}#message-{message.pk}")
+        draft = request.POST.get("message", "")
     services.mark_read(reader=request.user, peer=peer)
     messages_, has_older = _page(request.user, peer)
     return render(
@@ -69,6 +103,9 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
         "messaging/chat.html",
         {
             "peer": peer,
+            "error": error,
+            # A refused message stays in the box, to be fixed and sent again.
+            "draft": draft,
             # Any signed-in user may open anyone's chat page: the real name only for people
             # who know each other (accounts.access.name_visible).
             "peer_name": access.shown_name(request.user, peer),
@@ -79,6 +116,7 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             "can_send": services.can_chat(request.user, peer),
             "cannot_send": services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND,
         },
+        status=status,
     )
 
 

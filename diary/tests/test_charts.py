@@ -106,3 +106,25 @@ def test_no_inline_styles_and_text_is_escaped():
     assert "style=" not in svg
     assert "<script>" not in svg
     assert parse(svg).find(f"{SVG}title").text == "<script>"
+
+
+def test_the_phones_chart_fits_360_px_with_the_whole_period():
+    """Issue #11, bug 3: drawn for a phone, the chart scales to the screen (a viewBox, no
+    fixed size) and everything, the last day and the legend included, lies inside it."""
+    width = charts.COMPACT_WIDTH
+    root = parse(charts.timeline_chart(days([(5, 5)] * 30), chart_id="c", width=width))
+    assert width <= 360
+    assert root.get("viewBox") == f"0 0 {width} {charts.HEIGHT}"
+    assert root.get("width") is None
+    xs = [float(dot.get("cx")) for dot in root.iter(f"{SVG}circle")]
+    assert max(xs) <= width - charts.RIGHT
+    assert root.findall(f".//{SVG}text[@class='chart-date-label']")[-1].text == "30 Jan"
+    legend = root.findall(f".//{SVG}g[@class='chart-legend']/{SVG}text")
+    assert [label.text for label in legend] == ["Highest", "Mean"]
+    # About 8 px a letter at 12 px: the last legend label ends inside the drawing.
+    last = legend[-1]
+    assert float(last.get("x")) + 8 * len(last.text) <= width
+    # The wide chart keeps its long labels.
+    wide = parse(charts.timeline_chart(days([(5, 5)] * 30)))
+    labels = wide.findall(f".//{SVG}g[@class='chart-legend']/{SVG}text")
+    assert [label.text for label in labels] == ["Highest of the day", "Mean of the day"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 from datetime import date, datetime
 
@@ -110,7 +111,12 @@ def test_single_entry(patient):
     digest = build_digest(patient=patient, period=JANUARY)
     (part,) = digest.body_parts
     assert (part.count, part.mean, part.max, part.latest, part.trend) == (1, 5.0, 5, 5, None)
-    assert digest.summary.startswith("Most pain: back of the neck, mean 5.0, steady. 1 entry on")
+    # One entry says nothing about change: no "steady" (issue #11, bug 4); the API keeps null.
+    assert part.direction == "no trend yet"
+    assert digest.summary.startswith(
+        "Most pain: back of the neck, mean 5.0, no trend yet. 1 entry on"
+    )
+    assert digest.as_json()["body_parts"][0]["trend"] is None
 
 
 def test_queries_do_not_grow_with_entries(paris_patient):
@@ -221,3 +227,13 @@ def test_api_digest_for_a_linked_doctor_only(paris_patient, doctor, other_patien
     assert response.status_code == 200
     assert response.json()["entries"] == 5
     assert DiaryAccess.objects.filter(viewer=doctor, patient=paris_patient).count() == 1
+
+
+def test_the_schema_says_what_a_null_trend_means(client):
+    """The API keeps trend null for a single entry (issue #11, bug 4); the schema says why."""
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    trend = schema["components"]["schemas"]["DigestPart"]["properties"]["trend"]
+    assert trend["nullable"] is True
+    assert "no trend yet" in trend["description"]

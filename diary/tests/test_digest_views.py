@@ -90,6 +90,10 @@ def test_patient_page_shows_the_digest_numbers(client, diary):
     assert 'role="button"' not in html
     # Chart with its table, pain types, worst days, exports; never an inline style.
     assert '<svg id="timeline-chart"' in html
+    # A phone gets the chart drawn for its width, and the table keeps Trend (issue #11, bug 3).
+    assert '<svg id="timeline-chart-compact"' in html
+    assert 'class="timeline-chart-wrap timeline-chart-phone d-sm-none"' in html
+    assert '<th scope="col">Trend</th>' in table
     assert "<polyline" in html
     assert "Show the numbers" in html
     assert "w-pct-40" in html  # burning: 2 of 5 entries
@@ -276,3 +280,18 @@ def test_query_count_does_not_grow_with_entries(client, diary, doctor):
         add(diary, "loin" if days_ago % 2 else "back-right", at(days_ago), days_ago % 11)
         services.create_note(owner=diary, title=f"Note {days_ago}", shared=True)
     assert count() == before
+
+
+def test_a_part_with_one_entry_shows_no_trend_yet(client, patient):
+    """Issue #11, bug 4: one reading cannot be "steady"; the page says there is no trend yet."""
+    patient.timezone = "Europe/Paris"
+    patient.save()
+    add(patient, "head", at(3), 4)
+    client.force_login(patient)
+    html = client.get(DIGEST).content.decode()
+    table = html.split('id="part-table"')[1].split("</table>")[0]
+    row = table.split('data-body-part="head"')[1].split("</tr>")[0]
+    assert "no trend yet" in row
+    assert "Only one entry" in row
+    assert "steady" not in row
+    assert "steady" not in html.split('id="digest-summary"')[1].split("</p>")[0]

@@ -219,3 +219,128 @@ def test_chat_page_shows_the_name_with_a_care_link_in_any_status(other_patient, 
     other_patient.first_name, other_patient.last_name = "Bobby", "Tables"
     other_patient.save()
     assert "Bobby Tables" in signed_in(drsmith).get("/chat/bob/").content.decode()
+
+
+# --- the form without JavaScript: POST, redirect, never a URL (issue #11, bug 2) ------------
+
+
+def test_chat_form_posts_and_never_gets(patient, doctor):
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    form = html.split('<form id="chat-form"')[1].split(">")[0]
+    assert 'method="post"' in form
+    # The fragment brings an inline error into view on a phone (the reply to a refused POST).
+    assert 'action="/chat/drwho/#chat-error"' in form
+    assert "ws-send" in form  # with script, the socket still sends
+    assert "csrfmiddlewaretoken" in html.split('<form id="chat-form"')[1].split("</form>")[0]
+
+
+def test_posting_a_message_stores_it_and_redirects_back(patient, doctor):
+    client = signed_in(patient)
+    response = client.post("/chat/drwho/", {"message": "  my knee hurts  "})
+    message = Message.objects.get()
+    assert (message.sender, message.receiver, message.text) == (patient, doctor, "my knee hurts")
+    assert response.status_code == 302
+    assert response["Location"] == f"/chat/drwho/#message-{message.pk}"
+    assert "knee" not in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert page.count("my knee hurts") == 1
+
+
+def test_posting_ignores_a_forged_sender(patient, doctor, other_patient):
+    signed_in(patient).post("/chat/drwho/", {"message": "hi", "sender": other_patient.pk})
+    assert Message.objects.get().sender == patient
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"message": "   "}, "The message is empty."),
+        ({}, "The message is empty."),
+        ({"message": "x" * 5001}, "longer than 5000 characters"),
+        ({"message": "a\x00b"}, "NUL characters"),
+    ],
+)
+def test_posting_bad_text_is_a_400_with_the_error_inline(patient, doctor, data, error):
+    response = signed_in(patient).post("/chat/drwho/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    alert = html.split('id="chat-error"')[1].split("</div>")[0]
+    assert error in alert
+    assert "d-none" not in html.split('id="chat-error"')[0].rsplit("<div", 1)[1]
+    assert 'aria-invalid="true"' in html
+    assert not Message.objects.exists()
+
+
+def test_a_refused_message_stays_in_the_box(patient, doctor):
+    html = signed_in(patient).post("/chat/drwho/", {"message": "x" * 5001}).content.decode()
+    assert ">" + "x" * 5001 + "</textarea>" in html
+
+
+@pytest.mark.parametrize("peer", ["house", "bob"])
+def test_posting_to_an_unlinked_peer_is_refused(patient, other_patient, peer):
+    make_user("house", role="doctor")
+    response = signed_in(patient).post(f"/chat/{peer}/", {"message": "hello"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Your message was not sent." in html
+    assert "Sending is closed" in html
+    assert not Message.objects.exists()
+
+
+def test_posting_after_the_link_ended_is_refused(patient, doctor):
+    from accounts import services as accounts
+    from accounts.models import CareLink
+
+    accounts.change_link(link=CareLink.objects.get(), by=patient, status="ended")
+    response = signed_in(patient).post("/chat/drwho/", {"message": "hello"})
+    assert response.status_code == 403
+    assert not Message.objects.exists()
+
+
+def test_posting_to_yourself_or_nobody_is_404(patient):
+    client = signed_in(patient)
+    assert client.post("/chat/alice/", {"message": "hi"}).status_code == 404
+    assert client.post("/chat/ghost/", {"message": "hi"}).status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_posting_needs_sign_in(client, doctor):
+    response = client.post("/chat/drwho/", {"message": "hi"})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    assert not Message.objects.exists()
+
+
+def test_posting_needs_the_csrf_token(patient, doctor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(patient)
+    assert client.post("/chat/drwho/", {"message": "hi"}).status_code == 403
+    assert not Message.objects.exists()
+    page = client.get("/chat/drwho/").content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = client.post("/chat/drwho/", {"message": "hi", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Message.objects.count() == 1
+
+
+def test_posting_is_rate_limited(patient, doctor, settings):
+    settings.CHAT_RATE_BURST = 3
+    client = signed_in(patient)
+    for _ in range(3):
+        assert client.post("/chat/drwho/", {"message": "hi"}).status_code == 302
+    response = client.post("/chat/drwho/", {"message": "one too many"})
+    assert response.status_code == 429
+    assert "slow down" in response.content.decode()
+    assert Message.objects.count() == 3
+
+
+def test_put_is_not_allowed(patient, doctor):
+    assert signed_in(patient).put("/chat/drwho/", "message=hi").status_code == 405
+
+
+def test_the_composer_promises_enter_only_with_script(patient, doctor):
+    """Without script Enter is a new line: the page's own placeholder does not say it sends
+    (chat.js adds that hint)."""
+    html = signed_in(patient).get("/chat/drwho/").content.decode()
+    assert 'placeholder="Write a message…"' in html
+    assert "Enter sends" not in html

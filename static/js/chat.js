@@ -43,6 +43,11 @@
       stick = true;
     }
   });
+  // The form carries a CSRF token for its no-script POST; the socket needs only the text.
+  // (hx-params cannot do this: the ws extension hands it a plain object, not FormData.)
+  document.addEventListener("htmx:wsConfigSend", function (event) {
+    if (event.target.id === "chat-form") delete event.detail.parameters.csrfmiddlewaretoken;
+  });
   document.addEventListener("htmx:wsOpen", function () {
     document.getElementById("chat")?.classList.remove("chat-offline");
   });
@@ -56,4 +61,10 @@
     }
   });
   document.addEventListener("DOMContentLoaded", toBottom);
+  // Only script makes Enter send; without it Enter is a new line and the button sends.
+  document.addEventListener("DOMContentLoaded", function () {
+    document
+      .getElementById("chat-input")
+      ?.setAttribute("placeholder", "Write a message… (Enter sends, Shift+Enter for a new line)");
+  });
 })();

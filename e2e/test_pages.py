@@ -72,7 +72,7 @@ class Audit:
     """What went wrong on the pages seen so far, by page and width."""
 
     problems: list[str] = field(default_factory=list)
-    weights: dict[str, int] = field(default_factory=dict)
+    weights: dict[str, dict[str, int]] = field(default_factory=dict)
     axe: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
@@ -129,7 +129,9 @@ def check(context: BrowserContext, audit: Audit, name: str, path: str, width: st
     html_bytes = len(response.body())
     page.wait_for_load_state("networkidle")
     label = f"{name}@{width}"
-    audit.weights[label] = html_bytes
+    # The HTML itself, and everything the page fetched (by Content-Length; a fresh tab shares
+    # the context's cache, so the static files count once per person and width).
+    audit.weights[label] = {"html": html_bytes, "all": sum(sizes)}
     if response.status != 200:
         audit.problems.append(f"{label}: HTTP {response.status}")
 
@@ -207,6 +209,12 @@ def test_every_page_is_accessible_and_fits(
         ("delete-account", "/accounts/delete/"),
     ]:
         check(patient, audit, name, path, width)
+    # A long conversation scrolls inside its box: a keyboard user must be able to reach it.
+    chat = patient.new_page()
+    chat.goto(f"/chat/{people.doctor}/")
+    expect(chat.locator("#chat-scroll")).to_have_attribute("tabindex", "0")
+    expect(chat.locator("#chat-scroll")).to_have_accessible_name(re.compile("^Messages with"))
+    chat.close()
     patient.close()
 
     # Without the app's scripts (blocked, so that the audit's own evaluate still runs; a

@@ -129,8 +129,8 @@ def check(context: BrowserContext, audit: Audit, name: str, path: str, width: st
     html_bytes = len(response.body())
     page.wait_for_load_state("networkidle")
     label = f"{name}@{width}"
-    # The HTML itself, and everything the page fetched (by Content-Length; a fresh tab shares
-    # the context's cache, so the static files count once per person and width).
+    # The HTML itself, and everything the page loaded by Content-Length (Chromium reports
+    # cached files too: this is the weight of a first visit).
     audit.weights[label] = {"html": html_bytes, "all": sum(sizes)}
     if response.status != 200:
         audit.problems.append(f"{label}: HTTP {response.status}")

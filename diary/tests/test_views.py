@@ -105,7 +105,7 @@ def test_diary_page_draws_every_region_once(client_a):
     regions = re.findall(r'<path id="region-([a-z-]+)"', html)
     assert len(regions) == 44 == len(set(regions)) == BodyPart.objects.count()
     assert 'data-body-part="knee-left"' in html
-    assert 'tabindex="0" role="button" aria-label="Left knee"' in html
+    assert 'tabindex="-1" role="button" aria-label="Left knee"' in html
     assert "<title>Left knee</title>" in html
     assert ">Front<" in html
     assert ">Back<" in html

@@ -14,9 +14,11 @@ LABELS: dict[str, str] = {name: label for _id, name, label, _view in BODY_PARTS}
 NAMES_BY_ID: dict[int, str] = {part_id: name for part_id, name, _label, _view in BODY_PARTS}
 VIEW_LABELS: dict[str, str] = {"front": "Front", "back": "Back"}
 
-# A finger needs 24x24 CSS px (WCAG 2.5.8). On a 390 px phone a view is drawn about 0.9 px per map
-# unit, so a region narrower than this many units gets a wider invisible hit area.
-MIN_HIT_UNITS = 28.0
+# A finger needs 24x24 CSS px (WCAG 2.5.8). On a phone each view is drawn 290 px wide for 200 map
+# units (painmap.css), 1.45 px a unit. Regions are rounded, so their box overstates what a finger
+# can hit: a region under 26 units in either direction gets a transparent rim that widens
+# it to 26 units (38 px).
+MIN_HIT_UNITS = 26.0
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -53,6 +55,13 @@ class MapView:
     regions: list[MapRegion]
     width: int = VIEW_WIDTH
     height: int = VIEW_HEIGHT
+
+    @property
+    def hit_areas(self) -> list[MapRegion]:
+        """The regions with a widened hit area, the widest rim first: drawn in this order, a small
+        region's narrower rim lies on top of a very thin neighbour's (the spine's over the nape), so
+        each keeps the band next to its own shape."""
+        return sorted((r for r in self.regions if r.hit_width), key=lambda r: -r.hit_width)
 
 
 def _region(name: str, d: str, level: int | None) -> MapRegion:

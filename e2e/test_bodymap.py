@@ -153,7 +153,7 @@ def test_recorded_levels_are_numbered_and_screenshots(
     expect(knee).to_have_attribute("class", "body-region level-5")
     numbers = page.locator("#body-map text.body-region-level")
     expect(numbers).to_have_count(13)
-    # The knee's number is drawn over the knee, readable (at least 11 px) and not in the way of a click.
+    # The knee's number is drawn over the knee, readable (11 px or more), not in a click's way.
     box = knee.bounding_box()
     five = numbers.filter(has_text="5").first
     number_box = five.bounding_box()
@@ -179,3 +179,17 @@ def test_recorded_levels_are_numbered_and_screenshots(
     page.locator("#region-knee-left").focus()
     page.keyboard.press("ArrowUp")
     page.locator("#body-map").screenshot(path=str(SHOTS / "map-390-focus.png"))
+
+
+def test_arrow_keys_also_walk_the_digest_heatmap(page: Page, daphne_server: LiveServer) -> None:
+    # The digest draws the same map read-only: one Tab stop there too, so arrows must work.
+    seed_every_level(page, daphne_server)
+    page.goto("/diary/digest/")
+    first = page.locator('#body-map .body-region[tabindex="0"]')
+    expect(first).to_have_count(1)
+    first.focus()
+    start = focused_id(page)
+    page.keyboard.press("ArrowDown")
+    assert focused_id(page) != start
+    assert focused_id(page).startswith("region-")
+    expect(page.locator("#body-map-focus")).not_to_have_text("Arrow keys move between regions.")

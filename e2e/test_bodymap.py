@@ -175,6 +175,10 @@ def test_recorded_levels_are_numbered_and_screenshots(
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#body-map").screenshot(path=str(SHOTS / "map-390.png"))
     page.screenshot(path=str(SHOTS / "diary-390.png"), full_page=True)
+    # The wide views scroll inside the map, never the page sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#region-loin").scroll_into_view_if_needed()
+    page.locator("#body-map").screenshot(path=str(SHOTS / "map-390-back.png"))
     # A keyboard focus ring and the caption, as a sighted keyboard user sees them.
     page.locator("#region-knee-left").focus()
     page.keyboard.press("ArrowUp")
@@ -192,4 +196,6 @@ def test_arrow_keys_also_walk_the_digest_heatmap(page: Page, daphne_server: Live
     page.keyboard.press("ArrowDown")
     assert focused_id(page) != start
     assert focused_id(page).startswith("region-")
-    expect(page.locator("#body-map-focus")).not_to_have_text("Arrow keys move between regions.")
+    expect(page.locator("#body-map-focus")).to_contain_text("/10")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / "digest-390.png"), full_page=True)

@@ -44,7 +44,9 @@ function moveTo(region) {
 
 function describe(region) {
   const title = region.querySelector("title");
-  return (title ? title.textContent : region.getAttribute("aria-label")).trim();
+  const name = (title ? title.textContent : region.getAttribute("aria-label")).trim();
+  const recorded = Array.from(region.classList).some((name) => name.startsWith("level-"));
+  return recorded ? name : `${name} — nothing recorded`;
 }
 
 document.addEventListener("keydown", (event) => {

@@ -109,7 +109,7 @@ HIT_RUNS = """
     const el = document.elementFromPoint(x, y);
     return el === region || (el && el.dataset && el.dataset.hitFor === name);
   };
-  region.scrollIntoView({ block: 'center', inline: 'center' });
+  region.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
   const box = region.getBoundingClientRect();
   let best = { w: 0, h: 0 };
   // Try a few anchor points inside the box: narrow or bent shapes miss their box centre.

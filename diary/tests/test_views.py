@@ -352,7 +352,7 @@ def test_edit_saves_and_returns_list_and_map(client_a, patient):
     first_tag = html.lstrip().split(">", 1)[0]
     assert first_tag.startswith('<section id="entry-list"')
     assert "hx-swap-oob" not in first_tag
-    assert '<div id="body-map" class="body-map" hx-swap-oob="true">' in html
+    assert '<div id="body-map" class="body-map body-map-interactive" hx-swap-oob="true">' in html
     assert region_class(html, "knee-left") == "body-region level-9"
 
 

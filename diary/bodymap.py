@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from diary.bodymap_shapes import REGIONS, SILHOUETTE, VIEW_HEIGHT, VIEW_WIDTH
@@ -13,6 +14,20 @@ LABELS: dict[str, str] = {name: label for _id, name, label, _view in BODY_PARTS}
 NAMES_BY_ID: dict[int, str] = {part_id: name for part_id, name, _label, _view in BODY_PARTS}
 VIEW_LABELS: dict[str, str] = {"front": "Front", "back": "Back"}
 
+# A finger needs 24x24 CSS px (WCAG 2.5.8). On a phone each view is drawn 290 px wide for 200 map
+# units (painmap.css), 1.45 px a unit. Regions are rounded, so their box overstates what a finger
+# can hit: a region under 26 units in either direction gets a transparent rim that widens
+# it to 26 units (38 px).
+MIN_HIT_UNITS = 26.0
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _box(d: str) -> tuple[float, float, float, float]:
+    """The bounding box (x0, y0, x1, y1) of a closed polygon in absolute coordinates."""
+    numbers = [float(n) for n in _NUMBER.findall(d)]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
 
 @dataclass(frozen=True)
 class MapRegion:
@@ -20,6 +35,16 @@ class MapRegion:
     label: str
     d: str
     level: int | None  # highest recent intensity, None when nothing was recorded
+    cx: float = 0.0  # where its number is drawn: the centre of its bounding box
+    cy: float = 0.0
+    hit_width: float = (
+        0.0  # the transparent stroke that widens a small region's hit area, 0 if none
+    )
+
+    @property
+    def tabindex(self) -> int:
+        """Roving tabindex: only the map's first region is a Tab stop; arrows move between them."""
+        return 0 if self.name == FIRST_REGION else -1
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,30 @@ class MapView:
     regions: list[MapRegion]
     width: int = VIEW_WIDTH
     height: int = VIEW_HEIGHT
+
+    @property
+    def hit_areas(self) -> list[MapRegion]:
+        """The regions with a widened hit area, the widest rim first: drawn in this order, a small
+        region's narrower rim lies on top of a very thin neighbour's (the spine's over the nape), so
+        each keeps the band next to its own shape."""
+        return sorted((r for r in self.regions if r.hit_width), key=lambda r: -r.hit_width)
+
+
+def _region(name: str, d: str, level: int | None) -> MapRegion:
+    x0, y0, x1, y1 = _box(d)
+    short = min(x1 - x0, y1 - y0)
+    return MapRegion(
+        name=name,
+        label=LABELS[name],
+        d=d,
+        level=level,
+        cx=round((x0 + x1) / 2, 1),
+        cy=round((y0 + y1) / 2, 1),
+        hit_width=round(MIN_HIT_UNITS - short, 1) if short < MIN_HIT_UNITS else 0.0,
+    )
+
+
+FIRST_REGION = next(region.name for region in REGIONS if region.view == next(iter(VIEW_LABELS)))
 
 
 def map_views(levels_by_part_id: dict[int, int]) -> list[MapView]:
@@ -43,12 +92,7 @@ def map_views(levels_by_part_id: dict[int, int]) -> list[MapView]:
             label=label,
             silhouette=SILHOUETTE[view],
             regions=[
-                MapRegion(
-                    name=region.name,
-                    label=LABELS[region.name],
-                    d=region.d,
-                    level=levels.get(region.name),
-                )
+                _region(region.name, region.d, levels.get(region.name))
                 for region in REGIONS
                 if region.view == view
             ],

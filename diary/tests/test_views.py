@@ -105,7 +105,7 @@ def test_diary_page_draws_every_region_once(client_a):
     regions = re.findall(r'<path id="region-([a-z-]+)"', html)
     assert len(regions) == 44 == len(set(regions)) == BodyPart.objects.count()
     assert 'data-body-part="knee-left"' in html
-    assert 'tabindex="0" role="button" aria-label="Left knee"' in html
+    assert 'tabindex="-1" role="button" aria-label="Left knee"' in html
     assert "<title>Left knee</title>" in html
     assert ">Front<" in html
     assert ">Back<" in html
@@ -352,7 +352,7 @@ def test_edit_saves_and_returns_list_and_map(client_a, patient):
     first_tag = html.lstrip().split(">", 1)[0]
     assert first_tag.startswith('<section id="entry-list"')
     assert "hx-swap-oob" not in first_tag
-    assert '<div id="body-map" class="body-map" hx-swap-oob="true">' in html
+    assert '<div id="body-map" class="body-map body-map-interactive" hx-swap-oob="true">' in html
     assert region_class(html, "knee-left") == "body-region level-9"
 
 

@@ -9,12 +9,10 @@ button could show a cached fragment as the page.
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -32,7 +30,7 @@ from accounts import access
 from accounts.models import User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices
-from diary.digest import patients_by_attention
+from diary.digest import patients_by_attention, user_timezone
 from diary.exports import EXPORT_FORMATS, export_response
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, Note, PainEntry
@@ -408,8 +406,8 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
     zone that is and, when it differs, the doctor's own.
     """
     patient = linked_patient(request, username, what="diary page")
-    patient_zone = _zone_name(patient)
-    with timezone.override(zoneinfo.ZoneInfo(patient_zone)):
+    patient_zone = user_timezone(patient)
+    with timezone.override(patient_zone):
         entries = list(
             PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
         )
@@ -427,23 +425,14 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
             {
                 **_map_context(patient),
                 "patient": patient,
-                "patient_zone": patient_zone,
-                "viewer_zone": _zone_name(request.user),
+                "patient_zone": patient_zone.key,
+                "viewer_zone": user_timezone(request.user).key,
                 "days": days,
                 "truncated": len(entries) > ENTRY_LIST_LIMIT,
                 "shared_notes": patient.notes.filter(shared=True),
                 "readonly": True,
             },
         )
-
-
-def _zone_name(user: User) -> str:
-    """The user's time zone name; empty or unknown is the site's TIME_ZONE (as the middleware)."""
-    try:
-        zoneinfo.ZoneInfo(user.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return settings.TIME_ZONE
-    return user.timezone or settings.TIME_ZONE
 
 
 @require_GET

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
@@ -300,11 +299,7 @@ def links(request: Request) -> Response:
 @api_view(["POST"])
 def password_change(request: Request) -> Response:
     user = request.user
-    # A stolen token must not become a way to guess the password: as many wrong old passwords
-    # as sign-in allows wrong passwords. A limit of its own, so that they do not lock sign-in.
-    limiter = throttling.AttemptLimiter(
-        "password-change", settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW
-    )
+    limiter = throttling.old_password_checks()
     key = str(user.pk)
     # Reserved atomically before the old password is checked, as a sign-in is.
     if (wait := limiter.hit(key)) is not None:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 
 from accounts import services, throttling
 from accounts.models import User, available_timezones, email_taken
@@ -115,3 +115,23 @@ class DeleteAccountForm(forms.Form):
             self.throttled_for = exc.retry_after
             raise forms.ValidationError(exc.message, code="password") from exc
         return password
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with wrong old passwords limited as on the API
+    (throttling.old_password_checks): a stolen session must not guess the password forever."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.throttled_for: int | None = None
+
+    def clean_old_password(self) -> str:
+        limiter = throttling.old_password_checks()
+        key = str(self.user.pk)
+        # Reserved before the check, as a sign-in is; a right old password gives it back.
+        if (wait := limiter.hit(key)) is not None:
+            self.throttled_for = wait
+            raise forms.ValidationError(throttling.too_many_message(wait), code="throttled")
+        old_password = super().clean_old_password()
+        limiter.reset(key)
+        return old_password

@@ -111,6 +111,15 @@ def login_username_attempts() -> AttemptLimiter:
     )
 
 
+def old_password_checks() -> AttemptLimiter:
+    """Wrong old passwords when changing the password (page or API), per user: a stolen session
+    or token must not become a way to guess the password. A limit of its own, with sign-in's
+    numbers, so that such guesses do not lock the owner's sign-in."""
+    return AttemptLimiter(
+        "password-change", settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW
+    )
+
+
 def registrations() -> AttemptLimiter:
     return AttemptLimiter("register", settings.REGISTRATION_LIMIT, settings.REGISTRATION_WINDOW)
 

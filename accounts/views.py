@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import exports, services, throttling
 from accounts.forms import (
     DeleteAccountForm,
+    LimitedPasswordChangeForm,
     ProfileForm,
     RegisterForm,
     ThrottledAuthenticationForm,
@@ -139,7 +140,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST)
+    form = LimitedPasswordChangeForm(request.user, request.POST)
     if form.is_valid():
         with transaction.atomic():
             user = form.save()
@@ -152,7 +153,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
         )
         return redirect("profile")
     request.user.refresh_from_db()
-    return _profile_page(request, ProfileForm(instance=request.user), form, status=400)
+    response = _profile_page(request, ProfileForm(instance=request.user), form, status=400)
+    _mark_throttled(response, form.throttled_for, otherwise=400)
+    return response
 
 
 def _profile_page(

@@ -191,6 +191,28 @@ def test_api_password_change_wrong_old_passwords_are_limited(patient):
     assert login.status_code == 200
 
 
+@override_settings(LOGIN_FAILURE_LIMIT=3)
+def test_page_password_change_wrong_old_passwords_are_limited_too(client, patient):
+    # The page must not be a way around the API's limit for someone holding a stolen session.
+    client.force_login(patient)
+    form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    for _ in range(3):
+        assert (
+            client.post("/accounts/password/", {"old_password": "bad", **form}).status_code == 400
+        )
+    blocked = client.post("/accounts/password/", {"old_password": PASSWORD, **form})
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert b"Too many attempts" in blocked.content
+    patient.refresh_from_db()
+    assert patient.check_password(PASSWORD)  # nothing changed
+    # The same counter as the API's: it is refused there as well.
+    api = token_client(patient).post(
+        PASSWORD_API, {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json"
+    )
+    assert api.status_code == 429
+
+
 def test_api_password_change_is_in_the_schema(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/auth/password/"]["post"]

@@ -7,8 +7,10 @@ they share an active link or are both doctors. Patients never see other patients
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import ADMIN_READ_PREFIX, CareLink, DiaryAccess, User
 
@@ -92,10 +94,28 @@ def record_diary_access(*, viewer: User, patient: User, what: str) -> None:
         DiaryAccess.objects.create(viewer=viewer, patient=patient, what=what)
 
 
-def record_diary_reads(*, viewer: User, patient_ids: Iterable[int], what: str) -> None:
+def record_diary_reads(
+    *,
+    viewer: User,
+    patient_ids: Iterable[int],
+    what: str,
+    once_per: timedelta | None = None,
+) -> None:
     """`record_diary_access` for a page that shows several patients' data at once (a doctor's
-    patient list, an admin list): one row per patient, in one insert, never one of the viewer."""
+    patient list, an admin list): one row per patient, in one insert, never one of the viewer.
+
+    With `once_per`, a patient who already has the same row from this viewer within that time
+    gets no second one: a page a doctor reloads all day (their landing page) would otherwise
+    bury the patient's "Who viewed my diary" under identical rows.
+    """
     ids = sorted({pk for pk in patient_ids if pk is not None and pk != viewer.pk})
+    if ids and once_per is not None:
+        recent = set(
+            DiaryAccess.objects.filter(
+                viewer=viewer, patient_id__in=ids, what=what, at__gte=timezone.now() - once_per
+            ).values_list("patient_id", flat=True)
+        )
+        ids = [pk for pk in ids if pk not in recent]
     if ids:
         DiaryAccess.objects.bulk_create(
             [DiaryAccess(viewer=viewer, patient_id=pk, what=what) for pk in ids]

@@ -22,6 +22,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 from django.urls import URLPattern, re_path
@@ -125,7 +126,10 @@ def credentials_valid(scope: dict[str, Any]) -> bool:
     stamp = session.get(LAST_ACTIVITY)
     if not isinstance(stamp, int) or now - stamp >= settings.SESSION_ACTIVITY_RESOLUTION:
         session[LAST_ACTIVITY] = now
-        session.save()
+        try:
+            session.save()
+        except UpdateError:  # flushed meanwhile (a sign-out in another tab): it has ended
+            return False
     return True
 
 

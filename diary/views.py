@@ -383,6 +383,10 @@ def linked_patient(request: HtmxHttpRequest, username: str, *, what: str) -> Use
     return patient
 
 
+# A doctor lands on My patients and reloads it between appointments: one row an hour per patient.
+PATIENT_LIST_LOGGED_ONCE_PER = timedelta(hours=1)
+
+
 @require_GET
 @login_required
 def patients(request: HtmxHttpRequest) -> HttpResponse:
@@ -390,7 +394,10 @@ def patients(request: HtmxHttpRequest) -> HttpResponse:
     rows = patients_by_attention(request.user)
     # Each row shows that patient's worst pain and trend: a read of their diary, like any other.
     access.record_diary_reads(
-        viewer=request.user, patient_ids=[row.patient.pk for row in rows], what="patient list"
+        viewer=request.user,
+        patient_ids=[row.patient.pk for row in rows],
+        what="patient list",
+        once_per=PATIENT_LIST_LOGGED_ONCE_PER,
     )
     return render(request, "diary/patients.html", {"rows": rows})
 

@@ -193,3 +193,15 @@ def test_the_chat_buttons_look_like_actions(client, patient, doctor):
         tag = html[: html.index(f'href="{chat}"')].rsplit("<a ", 1)[1]
         assert "btn-primary" in tag
         assert "btn-outline-secondary" not in tag
+
+
+def test_reloading_my_patients_logs_each_patient_once_an_hour(client, patient, doctor):
+    link(patient, doctor)
+    client.force_login(doctor)
+    for _ in range(3):
+        assert client.get(reverse("diary:patients")).status_code == 200
+    reads = DiaryAccess.objects.filter(viewer=doctor, patient=patient, what="patient list")
+    assert reads.count() == 1  # the doctor's landing page, reloaded: one row, not three
+    reads.update(at=reads.get().at - timedelta(hours=1, minutes=1))
+    assert client.get(reverse("diary:patients")).status_code == 200
+    assert reads.count() == 2  # an hour later the list is a new look

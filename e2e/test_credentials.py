@@ -251,6 +251,10 @@ def test_sign_out_everywhere_in_the_browser(browser, base_url, daphne_server, pa
         expect(here.locator("#signed-in-as")).to_contain_text(patient)
         # The other browser's chat box lost its socket at once, and its next page asks to sign in.
         expect(elsewhere.locator("#chat")).to_have_class(re.compile(r"\bchat-offline\b"))
+        # ... and says so, instead of looking live and queueing what will never be sent.
+        expect(elsewhere.locator("#chat-error")).to_contain_text("You were signed out")
+        expect(elsewhere.locator("#chat-input")).to_be_disabled()
+        elsewhere.screenshot(path=str(ARTIFACTS / "chat-signed-out-390.png"), full_page=True)
         elsewhere.reload()
         expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
         elsewhere.goto("/accounts/sign-out-everywhere/")

@@ -51,8 +51,23 @@
   document.addEventListener("htmx:wsOpen", function () {
     document.getElementById("chat")?.classList.remove("chat-offline");
   });
-  document.addEventListener("htmx:wsClose", function () {
+  // The server closes with 4401 when what the page signed in with ended, 4403 when this
+  // conversation may no longer send; the ws extension does not reconnect after either, so the
+  // box must say so instead of queueing messages that will never leave.
+  const CLOSED = {
+    4401: "You were signed out. Reload the page and sign in again to keep chatting.",
+    4403: "Sending is closed for this conversation now. Reload the page to see why.",
+  };
+  document.addEventListener("htmx:wsClose", function (event) {
     document.getElementById("chat")?.classList.add("chat-offline");
+    const reason = CLOSED[event.detail?.event?.code];
+    const error = document.getElementById("chat-error");
+    if (!reason || !error) return;
+    error.textContent = reason;
+    error.classList.remove("d-none");
+    document.querySelectorAll("#chat-form textarea, #chat-form button").forEach(function (el) {
+      el.disabled = true;
+    });
   });
   document.addEventListener("keydown", function (event) {
     if (event.target.id === "chat-input" && event.key === "Enter" && !event.shiftKey) {

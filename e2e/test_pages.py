@@ -5,7 +5,8 @@ The audit injects axe-core (packaged in axe-playwright-python, so it runs offlin
 Playwright's ``evaluate``, which the page's strict CSP does not govern: the app's own CSP stays
 in force for everything the page does itself. One browser context per person and width keeps the
 run short (one sign-in each, not one per page). A full-page screenshot of every page and width is
-saved under test-results/pages/ for a reviewer to look at.
+saved under test-results/pages/ for a reviewer to look at, light and (for a representative set
+of pages) dark: the dark scheme follows ``prefers-color-scheme``, emulated per context.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from messaging.models import Message
 patient = accounts.register_user(username="{p}", email="{p}@example.com", password="{pw}")
 empty = accounts.register_user(username="{e}", email="{e}@example.com", password="{pw}")
 doctor = accounts.register_user(username="{d}", email="{d}@example.com", password="{pw}")
-accounts.set_role(users=[doctor], role="doctor")
+lone = accounts.register_user(username="{l}", email="{l}@example.com", password="{pw}")
+accounts.set_role(users=[doctor, lone], role="doctor")  # lone: a doctor with no patients yet
 accounts.change_link(link=accounts.request_link(patient=patient, doctor=doctor), by=doctor,
                      status="active")
 accounts.request_link(patient=empty, doctor=doctor)  # a pending request on the doctor's list
@@ -81,13 +83,18 @@ class People:
     patient: str
     empty: str
     doctor: str
+    lone: str
 
 
 @pytest.fixture(scope="module")
 def people(daphne_server: LiveServer) -> People:
     suffix = uuid.uuid4().hex[:6]
-    found = People(patient=f"pat{suffix}", empty=f"new{suffix}", doctor=f"doc{suffix}")
-    daphne_server.shell(SEED.format(p=found.patient, e=found.empty, d=found.doctor, pw=PASSWORD))
+    found = People(
+        patient=f"pat{suffix}", empty=f"new{suffix}", doctor=f"doc{suffix}", lone=f"lone{suffix}"
+    )
+    daphne_server.shell(
+        SEED.format(p=found.patient, e=found.empty, d=found.doctor, l=found.lone, pw=PASSWORD)
+    )
     return found
 
 
@@ -101,8 +108,10 @@ def audit() -> Iterator[Audit]:
     )
 
 
-def open_context(browser: Browser, base_url: str, width: str) -> BrowserContext:
-    return browser.new_context(base_url=base_url, viewport=WIDTHS[width])
+def open_context(
+    browser: Browser, base_url: str, width: str, scheme: str = "light"
+) -> BrowserContext:
+    return browser.new_context(base_url=base_url, viewport=WIDTHS[width], color_scheme=scheme)
 
 
 def sign_in(context: BrowserContext, username: str) -> None:
@@ -115,7 +124,9 @@ def sign_in(context: BrowserContext, username: str) -> None:
     page.close()
 
 
-def check(context: BrowserContext, audit: Audit, name: str, path: str, width: str) -> None:
+def check(
+    context: BrowserContext, audit: Audit, name: str, path: str, width: str, scheme: str = "light"
+) -> None:
     """Open a fresh tab on the page and record everything a person would trip over."""
     page: Page = context.new_page()
     page.set_default_timeout(10_000)
@@ -128,7 +139,7 @@ def check(context: BrowserContext, audit: Audit, name: str, path: str, width: st
     assert response is not None
     html_bytes = len(response.body())
     page.wait_for_load_state("networkidle")
-    label = f"{name}@{width}"
+    label = f"{name}@{width}" if scheme == "light" else f"{name}@{width}-{scheme}"
     # The HTML itself, and everything the page loaded by Content-Length (Chromium reports
     # cached files too: this is the weight of a first visit).
     audit.weights[label] = {"html": html_bytes, "all": sum(sizes)}
@@ -169,7 +180,8 @@ def check(context: BrowserContext, audit: Audit, name: str, path: str, width: st
     for error in errors:
         audit.problems.append(f"{label}: console error {error}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    suffix = "" if scheme == "light" else f"-{scheme}"
+    page.screenshot(path=SCREENSHOTS / f"{name}-{width}{suffix}.png", full_page=True)
     page.close()
 
 
@@ -235,7 +247,14 @@ def test_every_page_is_accessible_and_fits(
     check(empty, audit, "diary-empty", "/diary/", width)
     check(empty, audit, "digest-empty", "/diary/digest/", width)
     check(empty, audit, "notes-empty", "/diary/notes/", width)
+    check(empty, audit, "chat-inbox-empty", "/chat/", width)
     empty.close()
+
+    lone = open_context(browser, base_url, width)
+    sign_in(lone, people.lone)
+    check(lone, audit, "doctor-patients-empty", "/diary/patients/", width)
+    check(lone, audit, "doctor-requests-empty", "/accounts/care/", width)
+    lone.close()
 
     doctor = open_context(browser, base_url, width)
     sign_in(doctor, people.doctor)
@@ -251,3 +270,160 @@ def test_every_page_is_accessible_and_fits(
 
     found = audit.problems[before:]
     assert not found, "\n".join(found)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_dark_pages_are_accessible_and_fit(
+    browser: Browser, base_url: str, people: People, audit: Audit, width: str
+) -> None:
+    """The same audit with the system in dark mode, on pages that show every kind of component:
+    forms, the body map and its scale, entries, the digest's chart, chat bubbles, cards, tables,
+    badges and empty states."""
+    before = len(audit.problems)
+    anonymous = open_context(browser, base_url, width, "dark")
+    check(anonymous, audit, "welcome", "/", width, "dark")
+    check(anonymous, audit, "sign-in", "/accounts/login/", width, "dark")
+    anonymous.close()
+
+    patient = open_context(browser, base_url, width, "dark")
+    sign_in(patient, people.patient)
+    for name, path in [
+        ("diary", "/diary/"),
+        ("diary-entry-form", "/diary/entries/new/?part=knee-left"),
+        ("digest", "/diary/digest/"),
+        ("chat-inbox", "/chat/"),
+        ("chat-conversation", f"/chat/{people.doctor}/"),
+        ("care-team", "/accounts/care/"),
+        ("profile", "/accounts/profile/"),
+    ]:
+        check(patient, audit, name, path, width, "dark")
+    patient.close()
+
+    empty = open_context(browser, base_url, width, "dark")
+    sign_in(empty, people.empty)
+    check(empty, audit, "diary-empty", "/diary/", width, "dark")
+    check(empty, audit, "chat-inbox-empty", "/chat/", width, "dark")
+    empty.close()
+
+    doctor = open_context(browser, base_url, width, "dark")
+    sign_in(doctor, people.doctor)
+    for name, path in [
+        ("doctor-patients", "/diary/patients/"),
+        ("doctor-patient-diary", f"/diary/patients/{people.patient}/"),
+    ]:
+        check(doctor, audit, name, path, width, "dark")
+    doctor.close()
+
+    found = audit.problems[before:]
+    assert not found, "\n".join(found)
+
+
+TAB_BOXES = """() => [...document.querySelectorAll('nav[aria-label="Main"] .nav-link')]
+    .filter(a => a.offsetParent !== null)
+    .map(a => {
+        const box = a.getBoundingClientRect();
+        // The link's own words, not its badges' (counts change as the suite reads messages).
+        const name = [...a.childNodes].filter(n => n.nodeType === 3)
+            .map(n => n.textContent).join(' ').trim().replace(/\\s+/g, ' ');
+        return {name: name, x: box.x, y: box.y,
+                width: box.width, height: box.height, current: a.getAttribute('aria-current')};
+    })
+    .sort((a, b) => a.x - b.x)"""
+
+
+def visible_nav(page: Page) -> list[dict]:
+    return page.evaluate(TAB_BOXES)
+
+
+@pytest.mark.timeout(120)
+def test_a_phone_gets_a_bottom_tab_bar_and_a_laptop_the_top_nav(
+    browser: Browser, base_url: str, people: People
+) -> None:
+    phone = open_context(browser, base_url, "phone")
+    sign_in(phone, people.patient)
+    page = phone.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/diary/")
+    tabs = visible_nav(page)
+    assert [tab["name"] for tab in tabs] == ["Diary", "Notes", "Digest", "Chat", "Profile"]
+    height = WIDTHS["phone"]["height"]
+    for tab in tabs:
+        # One row along the bottom edge, every target at least 44 x 44 CSS px.
+        assert tab["y"] + tab["height"] == pytest.approx(height, abs=1), tab
+        assert tab["width"] >= 44, tab
+        assert tab["height"] >= 44, tab
+    assert [tab["name"] for tab in tabs if tab["current"] == "page"] == ["Diary"]
+    # The top bar holds the brand and Sign out; the rest of the header waits on a laptop.
+    expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    expect(page.get_by_text("Signed in as")).to_be_hidden()
+    expect(page.get_by_role("link", name="Find a doctor")).to_be_hidden()
+    # The page's end is not hidden under the bar.
+    gap = page.evaluate("""() => {
+        // "instant": Bootstrap makes scrolling smooth, which would measure mid-scroll.
+        window.scrollTo({top: document.scrollingElement.scrollHeight, behavior: "instant"});
+        const footer = document.querySelector('footer').getBoundingClientRect();
+        const bar = document.querySelector('.pm-nav-list').getBoundingClientRect();
+        return bar.top - footer.bottom;
+    }""")
+    assert gap >= -1
+    for path, current in [("/chat/", "Chat"), ("/accounts/care/", "Profile")]:
+        page.goto(path)
+        assert [t["name"] for t in visible_nav(page) if t["current"] == "page"] == [current]
+    phone.close()
+
+    doctor = open_context(browser, base_url, "phone")
+    sign_in(doctor, people.doctor)
+    page = doctor.new_page()
+    page.goto("/diary/patients/")
+    tabs = visible_nav(page)
+    # The doctor's pending request shows on the Profile tab, which leads to the requests.
+    assert [tab["name"] for tab in tabs] == ["My patients", "Chat", "Profile"]
+    assert [tab["current"] for tab in tabs] == ["page", None, None]
+    expect(page.locator(".pm-tab-profile .badge")).to_have_text("1 pending request")
+    doctor.close()
+
+    laptop = open_context(browser, base_url, "wide")
+    sign_in(laptop, people.patient)
+    page = laptop.new_page()
+    page.goto("/diary/")
+    links = visible_nav(page)
+    assert [link["name"] for link in links] == [
+        "Diary",
+        "Digest",
+        "Notes",
+        "My doctors",
+        "Find a doctor",
+        "Chat",
+    ]
+    assert all(link["y"] < 80 for link in links)
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    laptop.close()
+
+
+FOCUS = """() => {
+    const el = document.activeElement, style = getComputedStyle(el);
+    return {tag: el.tagName, text: (el.textContent || el.name || '').trim().slice(0, 30),
+            style: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+}"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_control_shows_a_focus_ring(
+    browser: Browser, base_url: str, people: People, scheme: str
+) -> None:
+    context = open_context(browser, base_url, "wide", scheme)
+    sign_in(context, people.patient)
+    page = context.new_page()
+    page.goto("/accounts/care/")
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS)
+        seen.append(focus)
+        assert focus["style"] == "solid", focus
+        assert focus["width"] >= 2, focus
+    # The walk went through links and buttons of the header and the page, not one element.
+    assert len({(f["tag"], f["text"]) for f in seen}) >= 10
+    context.close()

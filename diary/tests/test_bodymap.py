@@ -44,7 +44,20 @@ MIN_DELTA_E = 5.0
 MIN_LIGHTNESS_STEP = 2.5
 
 
-def css_colour(name: str) -> str:
+# The dark scheme's tokens: the first `:root` block inside the stylesheet's dark media query.
+DARK_CSS = re.search(
+    r"@media screen and \(prefers-color-scheme: dark\) \{\s*:root \{(.*?)\n  \}", CSS, re.S
+)
+SCHEMES = ["light", "dark"]
+
+
+def css_colour(name: str, scheme: str = "light") -> str:
+    """A token's #rrggbb value; in dark, the dark block's value where it sets one."""
+    if scheme == "dark":
+        assert DARK_CSS, "painmap.css has no dark :root block"
+        match = re.search(rf"--{name}:\s*(#[0-9a-fA-F]{{6}})\b", DARK_CSS.group(1))
+        if match:
+            return match.group(1)
     match = re.search(rf"--{name}:\s*(#[0-9a-fA-F]{{6}})\b", CSS)
     assert match, f"--{name} is not a #rrggbb colour in painmap.css"
     return match.group(1)
@@ -112,10 +125,71 @@ def test_the_colour_maths_agrees_with_known_values():
     assert delta_e(simulate(red, DEUTAN), simulate(green, DEUTAN)) < delta_e(red, green) / 2
 
 
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("level", LEVELS)
-def test_every_level_stands_out_from_an_unrecorded_region(level):
-    # WCAG 1.4.11: a recorded region, 0 included, is a graphical object to be told apart.
-    assert contrast(css_colour(f"pm-level-{level}"), css_colour("pm-region")) >= 3.0
+def test_every_level_stands_out_from_an_unrecorded_region(level, scheme):
+    # WCAG 1.4.11: a recorded region, 0 included, is a graphical object to be told apart, in the
+    # dark scheme as in the light one.
+    region = css_colour("pm-region", scheme)
+    assert contrast(css_colour(f"pm-level-{level}", scheme), region) >= 3.0
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_an_unrecorded_region_is_outlined_against_its_neighbours_and_the_page(scheme):
+    # An unrecorded region is a control too: its outline is 3:1 against the region's fill and
+    # the page around the figure, in both schemes.
+    stroke = css_colour("pm-region-stroke", scheme)
+    for background in ("pm-region", "pm-surface", "pm-surface-raised"):
+        assert contrast(stroke, css_colour(background, scheme)) >= 3.0, background
+
+
+def test_the_dark_scheme_redefines_the_page_not_the_scale():
+    # Dark mode changes the surfaces; the scale (and so what a colour means) stays the same.
+    assert css_colour("pm-surface", "dark") != css_colour("pm-surface")
+    for level in LEVELS:
+        assert css_colour(f"pm-level-{level}", "dark") == css_colour(f"pm-level-{level}")
+
+
+# --- the rest of the palette: every pair the pages draw, in both schemes ---------------------
+
+SURFACES = ("pm-surface", "pm-surface-raised", "pm-surface-sunken")
+# (foreground, background, minimum): text 4.5:1, boundaries and the focus ring 3:1.
+PAIRS = [
+    *[
+        (text, surface, 4.5)
+        for text in ("pm-text", "pm-muted", "pm-primary")
+        for surface in SURFACES
+    ],
+    *[
+        (text, surface, 4.5)
+        for text in ("pm-danger", "pm-success", "pm-accent")
+        for surface in ("pm-surface", "pm-surface-raised")
+    ],
+    ("pm-on-primary", "pm-primary", 4.5),
+    ("pm-on-primary", "pm-primary-hover", 4.5),
+    ("pm-on-danger", "pm-danger", 4.5),
+    ("pm-on-danger", "pm-danger-hover", 4.5),
+    ("pm-on-success", "pm-success", 4.5),
+    ("pm-on-success", "pm-success-hover", 4.5),
+    ("pm-surface-raised", "pm-neutral-badge", 4.5),  # the role badge, the outline button's hover
+    ("pm-text", "pm-primary-subtle", 4.5),  # my chat bubbles
+    ("pm-muted", "pm-primary-subtle", 4.5),
+    ("pm-danger", "pm-danger-subtle", 4.5),  # a delete confirmation's text
+    ("pm-text", "pm-danger-subtle", 4.5),
+    ("pm-warning-text", "pm-warning-subtle", 4.5),
+    ("pm-success", "pm-success-subtle", 4.5),  # the "Saved" alert
+    ("pm-text", "pm-surface-hover", 4.5),
+    *[("pm-border-strong", surface, 3.0) for surface in ("pm-surface", "pm-surface-raised")],
+    *[("pm-focus", surface, 3.0) for surface in SURFACES],
+    *[(line, "pm-surface-raised", 3.0) for line in ("pm-chart-max", "pm-chart-mean")],
+]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize(("foreground", "background", "minimum"), PAIRS)
+def test_the_palette_keeps_its_contrast(foreground, background, minimum, scheme):
+    ratio = contrast(css_colour(foreground, scheme), css_colour(background, scheme))
+    assert ratio >= minimum, f"{foreground} on {background} ({scheme}): {ratio:.2f}:1"
 
 
 @pytest.mark.parametrize("level", LEVELS)

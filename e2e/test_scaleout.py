@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -46,6 +47,7 @@ from e2e.live_server import LiveServer, run_async
 from e2e.nginx_proxy import UPSTREAM_HEADER, NginxProxy
 
 PROCESSES = 3
+METRICS_TOKEN = "scale-metrics-token"
 DEADLINE = 20.0  # seconds any one outcome may take to show; they take well under one
 
 SETUP = """
@@ -74,12 +76,15 @@ class Stack:
 def stack(tmp_path_factory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("scaleout")
     # One database (migrated once, as compose's `migrate` service does) for three processes.
-    database = LiveServer(tmp, extra_env={"TRUSTED_PROXIES": "127.0.0.1"})
+    database = LiveServer(
+        tmp, extra_env={"TRUSTED_PROXIES": "127.0.0.1", "METRICS_TOKEN": METRICS_TOKEN}
+    )
     servers = [LiveServer(tmp, same_database_as=database) for _ in range(PROCESSES)]
     proxy = None
     try:
         database.manage("migrate", "--noinput", "-v0")
-        database.manage("collectstatic", "--noinput", "-v0")
+        # No collectstatic (the slowest step of the setup): these tests use the API, sockets
+        # and health checks, which render no page and link no static file.
         start_all(servers)
         tokens = json.loads(database.shell(SETUP).strip().splitlines()[-1])
         proxy_dir = tmp / "nginx"
@@ -114,11 +119,15 @@ def start_all(servers: list[LiveServer]) -> None:
         raise errors[0]
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """The status and the body (parsed when it is JSON) of a GET."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=DEADLINE) as response:
-            return response.status, json.loads(response.read() or b"null")
+            body = response.read()
+            if response.headers.get_content_type() == "application/json":
+                return response.status, json.loads(body)
+            return response.status, {"text": body.decode()}
     except urllib.error.HTTPError as exc:
         return exc.code, {}
 
@@ -316,3 +325,37 @@ def test_nginx_logs_never_hold_a_token(stack: Stack):
     for secret in (*tokens.values(), mistyped):
         assert secret not in everything
     assert "/ws/chat/scale_doc/?[redacted]" in logged()
+
+
+def raw_status(stack: Stack, request: bytes) -> int:
+    """Send one raw HTTP request to the proxy and return the status it answers with."""
+    with socket.create_connection(("127.0.0.1", stack.proxy.port), timeout=DEADLINE) as sock:
+        sock.sendall(request)
+        status_line = sock.makefile("rb").readline()
+    return int(status_line.split()[1])
+
+
+def test_the_proxy_enforces_its_limits(stack: Stack):
+    """Too large a body or header is refused by nginx itself, before any process spends on it;
+    per-process /metrics are not offered through the proxy."""
+    host = f"Host: 127.0.0.1:{stack.proxy.port}\r\n".encode()
+    # Only the headers are sent: nginx answers from the declared length, so no race with a
+    # body still being written.
+    oversized_body = (
+        b"POST /api/auth/login/ HTTP/1.1\r\n" + host + b"Content-Type: application/json\r\n"
+        b"Content-Length: 4000000\r\n\r\n"
+    )
+    assert raw_status(stack, oversized_body) == 413
+    oversized_header = (
+        b"GET /healthz HTTP/1.1\r\n" + host + b"X-Filler: " + b"a" * 20_000 + b"\r\n\r\n"
+    )
+    assert raw_status(stack, oversized_header) == 400
+    normal = b"GET /healthz HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n"
+    assert raw_status(stack, normal) == 200
+    # A replica shows its metrics to the scraper's token; the proxy never does.
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    live = next(server for server in stack.servers if server.process.poll() is None)
+    status, body = http_get(f"{live.url}/metrics", bearer)
+    assert status == 200
+    assert "painmap_http_responses_total" in body["text"]
+    assert http_get(f"{stack.proxy.url}/metrics", bearer)[0] == 404

@@ -264,3 +264,26 @@ async def test_other_scopes_pass_through():
 
     await health.instrument(lifespan_app, health.Metrics())({"type": "lifespan"}, None, None)
     assert seen == ["lifespan"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_instrument_wraps_the_real_application():
+    """What config/asgi.py serves works unchanged inside the wrapper, and is counted."""
+    from channels.testing import HttpCommunicator
+
+    from config.asgi import application
+
+    metrics = health.Metrics()
+    app = health.instrument(application, metrics)
+    response = await HttpCommunicator(
+        app, "GET", "/healthz", headers=[(b"host", b"testserver")]
+    ).get_response()
+    assert response["status"] == 200
+    assert sample(metrics, 'painmap_http_responses_total{code="200"}') == 1
+    # Nobody signed in: the chat refuses the socket, which is never counted as open.
+    refused = WebsocketCommunicator(app, "/ws/inbox/", headers=[(b"origin", b"http://localhost")])
+    connected, _ = await refused.connect()
+    assert not connected
+    assert sample(metrics, "painmap_websockets_accepted_total") == 0
+    assert sample(metrics, "painmap_websockets_open") == 0

@@ -18,4 +18,7 @@ USER painmap
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p 8000 config.asgi:application"]
+# Migrations are not run here: with several replicas they would race. compose.yml runs them
+# once (the `migrate` service) before any web process; alone: `docker run IMAGE python manage.py
+# migrate --noinput`, then the image.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]

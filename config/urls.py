@@ -7,6 +7,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import admin_sign_in, home
+from config.health import metrics, readyz
 from config.views import healthz
 
 # Swagger UI styles itself inline; its page alone may do so (scripts stay external).
@@ -26,6 +27,8 @@ handler500 = "config.faults.server_error"
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # Before the admin's own URLs: the same form under the sign-in limits, with 429 answers.
     path("admin/login/", admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),

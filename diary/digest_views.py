@@ -27,7 +27,6 @@ from diary.digest import (
     PeriodError,
     build_digest,
     parse_period,
-    user_timezone,
 )
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
 from diary.views import HtmxHttpRequest, linked_patient
@@ -77,7 +76,7 @@ def _pain_type_rows(digest: Digest) -> list[dict[str, Any]]:
 
 
 def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) -> HttpResponse:
-    tz = user_timezone(patient)
+    tz = patient.tzinfo
     # The patient's "today", so a doctor elsewhere sees the same days as the patient.
     today = timezone.now().astimezone(tz).date()
     status, period_error = 200, ""

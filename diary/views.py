@@ -30,7 +30,7 @@ from accounts import access
 from accounts.models import User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices
-from diary.digest import patients_by_attention, user_timezone
+from diary.digest import patients_by_attention
 from diary.exports import EXPORT_FORMATS, export_response
 from diary.forms import NoteForm, PainEntryForm, add_service_errors, now_to_the_minute
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, Note, PainEntry
@@ -413,7 +413,7 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
     zone that is and, when it differs, the doctor's own.
     """
     patient = linked_patient(request, username, what="diary page")
-    patient_zone = user_timezone(patient)
+    patient_zone = patient.tzinfo
     with timezone.override(patient_zone):
         entries = list(
             PainEntry.objects.for_user(patient).select_related("body_part")[: ENTRY_LIST_LIMIT + 1]
@@ -433,7 +433,7 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
                 **_map_context(patient),
                 "patient": patient,
                 "patient_zone": patient_zone.key,
-                "viewer_zone": user_timezone(request.user).key,
+                "viewer_zone": request.user.tzinfo.key,
                 "days": days,
                 "truncated": len(entries) > ENTRY_LIST_LIMIT,
                 "shared_notes": patient.notes.filter(shared=True),
@@ -453,6 +453,4 @@ def export(request: HtmxHttpRequest) -> HttpResponse:
     patient = access.readable_patient(request.user, request.GET.get("patient", ""))
     if patient is None:
         raise Http404("No such patient among yours.")
-    return export_response(
-        viewer=request.user, patient=patient, fmt=fmt, tz=timezone.get_current_timezone()
-    )
+    return export_response(viewer=request.user, patient=patient, fmt=fmt)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from diary import services
 from diary.models import BodyPart, Note, PainEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("midday")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

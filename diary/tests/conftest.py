@@ -19,3 +19,12 @@ def midday(monkeypatch) -> datetime:
         pinned -= timedelta(days=1)
     monkeypatch.setattr(timezone, "now", lambda: pinned)
     return pinned
+
+
+@pytest.fixture(autouse=True)
+def _no_zone_left_active():
+    # A request activates its user's zone on the test's thread (UserTimezoneMiddleware) and
+    # nothing resets it: without this, a test's "local" time depends on the test before it.
+    timezone.deactivate()
+    yield
+    timezone.deactivate()

@@ -15,8 +15,8 @@ from accounts import services as accounts
 from accounts.models import DiaryAccess
 from diary import services
 from diary.digest import Period, build_digest
-from diary.digest_views import heatmap_levels, period_label
 from diary.models import BodyPart, PainEntry
+from diary.views.digest import heatmap_levels, period_label
 
 pytestmark = pytest.mark.django_db
 

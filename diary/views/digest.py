@@ -1,7 +1,6 @@
 """The digest pages: a period of a patient's pain, for the patient or a linked doctor.
 
-A module of its own rather than more of views.py: the page only reads (no htmx fragments), and
-keeping it apart lets the exports work in views.py merge without conflicts.
+The page only reads: no htmx fragments.
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from diary.digest import (
     parse_period,
 )
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
-from diary.views import HtmxHttpRequest, linked_patient
+from diary.views import HtmxHttpRequest
+from diary.views.patients import linked_patient
 
 DIGEST = "diary/digest.html"
 COLOR_MODES = {"mean": "Mean intensity", "count": "Number of entries"}

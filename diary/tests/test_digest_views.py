@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
 
@@ -189,8 +190,10 @@ def test_empty_period_says_so(client, patient):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="digest-empty"' in html
-    assert "choose a longer period" in html
-    assert "?days=90" in html
+    # What to do next, and the buttons to do it.
+    assert "Record pain on the body map as it happens" in html
+    assert re.search(r'<a class="btn btn-primary btn-sm" href="/diary/">Record pain</a>', html)
+    assert re.search(r'<a class="btn[^"]*" href="[^"]*\?days=90[^"]*">Last 90 days</a>', html)
     assert "<polyline" not in html
 
 

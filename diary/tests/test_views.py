@@ -105,7 +105,7 @@ def test_diary_page_draws_every_region_once(client_a):
     regions = re.findall(r'<path id="region-([a-z-]+)"', html)
     assert len(regions) == 44 == len(set(regions)) == BodyPart.objects.count()
     assert 'data-body-part="knee-left"' in html
-    assert 'tabindex="-1" role="button" aria-label="Left knee"' in html
+    assert 'tabindex="-1" role="button" aria-label="Left knee, no pain recorded"' in html
     assert "<title>Left knee</title>" in html
     assert ">Front<" in html
     assert ">Back<" in html
@@ -115,8 +115,11 @@ def test_diary_page_draws_every_region_once(client_a):
 def test_empty_diary_says_what_to_do(client_a):
     response = client_a.get(reverse("diary:diary"))
     assert response.status_code == 200
-    assert "Click where it hurts" in response.content.decode()
-    assert 'id="entry-list-empty"' in response.content.decode()
+    html = response.content.decode()
+    assert "Click where it hurts" in html
+    empty = html[html.index('id="entry-list-empty"') :][:1200]
+    assert "Your diary is empty." in empty
+    assert f'href="{reverse("diary:entry-new")}">Record your first pain</a>' in empty
 
 
 def test_regions_are_coloured_by_the_worst_pain_of_the_last_week(client_a, patient, other_patient):
@@ -445,6 +448,8 @@ def test_other_methods_are_refused(client_a, method):
 def test_notes_page_empty_state(client_a):
     html = client_a.get(reverse("diary:notes")).content.decode()
     assert "No notes yet." in html
+    assert '<a class="btn btn-primary btn-sm" href="#id_title">Write your first note</a>' in html
+    assert 'id="id_title"' in html  # the button's target is on the page
     assert 'id="note-form"' in html
 
 

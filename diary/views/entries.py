@@ -180,6 +180,8 @@ def changed_answer(
     """`main` for the request's target, then the changed regions and day groups out of band."""
     regions = regions_named(parts, _recent_levels(request.user, parts))
     html = main + render_to_string(f"{DIARY}#map-regions-oob", {"regions": regions}, request)
+    if before.part and before.part not in parts:
+        return HttpResponse(html)  # the list shows another part's history: nothing changed there
     return HttpResponse(html + _changed_list(request, before))
 
 

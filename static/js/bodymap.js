@@ -221,8 +221,20 @@ document.addEventListener("focusin", (event) => {
   const caption = document.getElementById("body-map-focus");
   const target = event.target;
   if (!caption) return;
-  if (target instanceof SVGElement && target.classList.contains("body-region")) caption.textContent = describe(target);
+  if (target instanceof SVGElement && target.classList.contains("body-region")) {
+    caption.textContent = describe(target);
+    caption.dataset.region = target.id;
+  }
 });
+
+// A save swaps the regions it changed: the caption naming one of them says its new state.
+document.addEventListener("htmx:afterSettle", () => refreshCaption());
+
+function refreshCaption() {
+  const caption = document.getElementById("body-map-focus");
+  const region = caption?.dataset.region && document.getElementById(caption.dataset.region);
+  if (region) caption.textContent = describe(region);
+}
 
 // On a phone the form opens below the map, out of sight: bring it up when it is far down the
 // screen. On a laptop it sits beside the map and nothing moves.

@@ -158,7 +158,11 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
         "level_label": level_label,
         "readonly": True,
     }
-    return render(request, DIGEST, context, status=status)
+    if as_doctor:
+        context.update(patient_zone=tz.key, viewer_zone=request.user.tzinfo.key)
+    # Rendered in the patient's zone: their days, their times, whoever reads.
+    with timezone.override(tz):
+        return render(request, DIGEST, context, status=status)
 
 
 @require_GET

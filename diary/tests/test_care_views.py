@@ -173,6 +173,9 @@ def test_times_are_in_the_patients_zone_and_labelled(client, patient, doctor):
     note = html[html.index('id="zone-note"') :][:600]
     assert "America/New_York" in note
     assert "yours is Asia/Tokyo" in note
+    # No template comment leaks as text.
+    assert "{#" not in html
+    assert "{% comment" not in html
 
 
 def test_a_patient_without_a_zone_is_labelled_with_the_sites(client, patient, doctor, settings):

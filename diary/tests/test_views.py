@@ -110,6 +110,9 @@ def test_diary_page_draws_every_region_once(client_a):
     assert ">Front<" in html
     assert ">Back<" in html
     assert 'class="body-silhouette"' in html
+    # No template comment leaks as text.
+    assert "{#" not in html
+    assert "{% comment" not in html
 
 
 def test_empty_diary_says_what_to_do(client_a):

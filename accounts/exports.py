@@ -17,7 +17,6 @@ from django.utils.cache import patch_cache_control
 
 from accounts.models import CareLink, DiaryAccess, User
 from accounts.serializers import AccountExportSerializer
-from diary.digest import user_timezone
 from diary.models import Note, PainEntry
 from messaging.models import Message
 
@@ -29,7 +28,7 @@ def account_export(user: User) -> dict[str, Any]:
     """Everything of `user`, oldest first in every list. A fixed number of queries (one per
     kind of row) however much there is; nothing of anyone else but the usernames the person
     already sees next to a message, a link or a read."""
-    tz = user_timezone(user)
+    tz = user.tzinfo
     document = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -57,7 +56,7 @@ def account_export(user: User) -> dict[str, Any]:
 
 
 def export_filename(user: User) -> str:
-    today = timezone.now().astimezone(user_timezone(user)).date()
+    today = timezone.now().astimezone(user.tzinfo).date()
     return f"painmap-{user.username}-account-{today.isoformat()}.json"
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-import zoneinfo
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -23,13 +22,10 @@ class UserTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        tzname = getattr(user, "timezone", "") if user is not None else ""
-        if tzname:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(tzname))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+        # Anonymous users have no zone of their own: the site's.
+        zone = getattr(getattr(request, "user", None), "tzinfo", None)
+        if zone is not None:
+            timezone.activate(zone)
         else:
             timezone.deactivate()
         return self.get_response(request)

@@ -5,6 +5,7 @@ from functools import cached_property
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
@@ -117,6 +118,18 @@ class User(AbstractUser):
         if self.is_deleted:
             return DELETED_USER
         return self.get_full_name() or self.username
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        """The zone this person's times are shown in, wherever they are shown: their chosen zone,
+        else the site's. The one rule: pages, exports, the API and emails all ask here, and a
+        doctor reading a patient's diary sees it in the PATIENT's zone (the patient's day is
+        what matters clinically), labelled as such."""
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            # A zone removed from the system's tz database since it was chosen.
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_deleted(self) -> bool:

@@ -20,7 +20,7 @@ from accounts import access
 from accounts.models import User
 from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
 from diary import services
-from diary.digest import PeriodError, build_digest, parse_period, user_timezone
+from diary.digest import PeriodError, build_digest, parse_period
 from diary.exports import EXPORT_FORMATS, export_response
 from diary.models import BodyPart, Note, PainEntry
 from diary.serializers import (
@@ -227,7 +227,7 @@ def digest(request: Request) -> Response:
     patient = _patient_for(request)
     if patient is None:
         return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
-    tz = user_timezone(patient)
+    tz = patient.tzinfo
     try:
         period = parse_period(request.query_params, timezone.now().astimezone(tz).date())
     except PeriodError as exc:
@@ -266,4 +266,4 @@ def export(request: Request) -> Response | HttpResponse:
     patient = _patient_for(request)
     if patient is None:
         return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)
-    return export_response(viewer=request.user, patient=patient, fmt=fmt, tz=user_timezone(patient))
+    return export_response(viewer=request.user, patient=patient, fmt=fmt)

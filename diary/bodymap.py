@@ -113,3 +113,18 @@ def part_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         )
         for view in VIEW_LABELS
     ]
+
+
+def regions_named(
+    names: set[str] | list[str], levels_by_part_id: dict[int, int]
+) -> list[MapRegion]:
+    """Just these regions, drawn as on the map: what a save swaps out of band instead of the map."""
+    levels = {
+        NAMES_BY_ID[pk]: level for pk, level in levels_by_part_id.items() if pk in NAMES_BY_ID
+    }
+    wanted = set(names)
+    return [
+        _region(region.name, region.d, levels.get(region.name))
+        for region in REGIONS
+        if region.name in wanted
+    ]

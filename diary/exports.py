@@ -205,10 +205,13 @@ def export_filename(patient: User, kind: str, extension: str) -> str:
 EXPORT_FORMATS = {"csv": "pain entries (CSV)", "csv-notes": "notes (CSV)", "fhir": "FHIR export"}
 
 
-def export_response(*, viewer: User, patient: User, fmt: str, tz: tzinfo) -> HttpResponse:
+def export_response(*, viewer: User, patient: User, fmt: str) -> HttpResponse:
     """The download itself, for the page and the API alike; a read by someone else is logged.
 
-    `viewer` must already be allowed to read `patient` (accounts.access.readable_patient)."""
+    Times are stamped in the patient's zone (`User.tzinfo`) whoever downloads and through which
+    door, so the same data exports identically. `viewer` must already be allowed to read
+    `patient` (accounts.access.readable_patient)."""
+    tz = patient.tzinfo
     access.record_diary_access(viewer=viewer, patient=patient, what=EXPORT_FORMATS[fmt])
     if fmt == "fhir":
         entries = PainEntry.objects.for_user(patient).select_related("body_part")

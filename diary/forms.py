@@ -1,3 +1,7 @@
+"""The diary's forms. They are ModelForms for what they show (fields, labels, an instance's values
+as the initial ones) but they never write to their instance: the services validate and save, so a
+refused change leaves the object as it was (see ServiceValidatedForm)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,9 +12,19 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
 from diary.bodymap import LABELS, part_choices
-from diary.models import CLOCK_SKEW, INTENSITY_MAX, INTENSITY_MIN, BodyPart, PainType
+from diary.models import (
+    CLOCK_SKEW,
+    INTENSITY_MAX,
+    INTENSITY_MIN,
+    BodyPart,
+    Note,
+    PainEntry,
+    PainType,
+)
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# The scale, explained once where the intensity is chosen.
+SCALE_HELP = "0 no pain … 10 worst imaginable"
 
 
 def now_to_the_minute() -> datetime:
@@ -24,13 +38,26 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format=DATETIME_LOCAL_FORMAT)
 
 
-class PainEntryForm(forms.Form):
+class ServiceValidatedForm(forms.ModelForm):
+    """A ModelForm that reads its instance but leaves it alone.
+
+    Django's ModelForm copies the cleaned values into its instance during is_valid(), even when
+    the form has errors; a view would then have to undo that (refresh_from_db) before showing the
+    object again. Here the form only checks its fields, and diary.services validates the whole
+    object on a copy before changing the real one."""
+
+    def _post_clean(self) -> None:
+        pass
+
+
+def _part_choices() -> list[Any]:
+    return [("", "Choose where it hurts…"), *part_choices()]
+
+
+class PainEntryForm(ServiceValidatedForm):
     # The choices come from the constant list of parts, so a crafted name (NUL bytes included)
     # is refused before it reaches the database; clean_body_part turns the name into the row.
-    body_part = forms.ChoiceField(
-        label="Where",
-        choices=lambda: [("", "Choose where it hurts…"), *part_choices()],
-    )
+    body_part = forms.ChoiceField(label="Where", choices=_part_choices)
     pain_type = forms.ChoiceField(
         label="Kind of pain",
         choices=PainType.choices,
@@ -38,6 +65,7 @@ class PainEntryForm(forms.Form):
     )
     intensity = forms.TypedChoiceField(
         label="How strong",
+        help_text=SCALE_HELP,
         choices=[(value, str(value)) for value in range(INTENSITY_MIN, INTENSITY_MAX + 1)],
         coerce=int,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
@@ -50,8 +78,15 @@ class PainEntryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Climbing stairs, after a run…"}),
     )
 
+    class Meta:
+        model = PainEntry
+        fields = ["body_part", "pain_type", "intensity", "date_recorded", "description"]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.body_part_id and "body_part" not in (kwargs.get("initial") or {}):
+            # The model's initial value is the part's id; the choices are its name.
+            self.initial["body_part"] = self.instance.body_part.name
         # The browser's picker refuses later times; the server check below is the real one.
         self.fields["date_recorded"].widget.attrs["max"] = now_to_the_minute().strftime(
             DATETIME_LOCAL_FORMAT
@@ -67,25 +102,53 @@ class PainEntryForm(forms.Form):
         return value
 
     @property
+    def part_names(self) -> list[str]:
+        """The known parts this form is for (from the map, the data or the instance)."""
+        if self.is_bound:
+            value = PartsSelect().value_from_datadict(self.data, None, "body_part")
+        else:
+            value = self.initial.get("body_part")
+        names = value if isinstance(value, list | tuple) else [value]
+        return [name for name in dict.fromkeys(names) if name in LABELS]
+
+    @property
     def part_label(self) -> str:
-        """The label of the part this form is for, when one was given (map click or data)."""
-        name = self.data.get("body_part") if self.is_bound else self.initial.get("body_part")
-        return LABELS.get(name or "", "")
+        """The parts this form is for, as a person reads them: "Left knee and Right knee"."""
+        labels = [LABELS[name] for name in self.part_names]
+        if len(labels) < 2:
+            return "".join(labels)
+        return f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
-class NoteForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=255)
-    body = forms.CharField(
-        label="Note",
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    shared = forms.BooleanField(
-        label="Shared with my doctors",
-        required=False,
-        help_text="Doctors you are linked with can read it. Unticked, only you can.",
-    )
+class PartsSelect(forms.Select):
+    """A plain <select> of one part that also reads several: the map's "Select several" sends one
+    hidden `body_part` input per selected region."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        value = data.get(name)
+        return [value] if isinstance(value, str) else value
+
+
+class RecordPainForm(PainEntryForm):
+    """A new pain, felt in one part or in several at once (one entry per part)."""
+
+    body_part = forms.MultipleChoiceField(label="Where", choices=_part_choices, widget=PartsSelect)
+
+    def clean_body_part(self) -> list[BodyPart]:  # type: ignore[override]
+        names = list(dict.fromkeys(self.cleaned_data["body_part"]))
+        rows = {part.name: part for part in BodyPart.objects.filter(name__in=names)}
+        return [rows[name] for name in names]
+
+
+class NoteForm(ServiceValidatedForm):
+    class Meta:
+        model = Note
+        fields = ["title", "body", "shared"]
+        labels = {"body": "Note", "shared": "Shared with my doctors"}
+        help_texts = {"shared": "Doctors you are linked with can read it. Unticked, only you can."}
+        widgets = {"body": forms.Textarea(attrs={"rows": 4})}
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

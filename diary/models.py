@@ -57,6 +57,10 @@ class PainEntryQuerySet(models.QuerySet["PainEntry"]):
     def since(self, moment: datetime) -> PainEntryQuerySet:
         return self.filter(date_recorded__gte=moment)
 
+    def last_in_parts(self, names: list[str]) -> PainEntry | None:
+        """The latest entry in any of these parts (by name): the new form's defaults."""
+        return self.filter(body_part__name__in=names).order_by("-date_recorded", "-id").first()
+
     def max_intensity_by_part(self) -> dict[int, int]:
         """{body_part_id: highest intensity} over this queryset, in one query."""
         rows = self.order_by().values("body_part_id").annotate(top=models.Max("intensity"))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -50,18 +54,62 @@ def _validate(entry: PainEntry) -> None:
     entry.full_clean(exclude=["owner", "body_part"], validate_constraints=False)
 
 
+def record_pain_in_parts(
+    *,
+    owner: User,
+    body_parts: Sequence[BodyPart],
+    pain_type: str,
+    intensity: int,
+    description: str = "",
+    date_recorded: datetime | None = None,
+) -> list[PainEntry]:
+    """One pain felt in several parts at once: one entry per part, all stored or none.
+
+    Every entry is validated before any is written, and the insert is one statement in one
+    transaction, so bad input (ValidationError) or a failing row (IntegrityError) stores nothing.
+    """
+    parts = list({part.pk: part for part in body_parts}.values())
+    if not parts:
+        raise ValidationError({"body_part": "Choose at least one body part."})
+    moment = date_recorded or timezone.now()
+    entries = [
+        PainEntry(
+            owner=owner,
+            body_part=part,
+            pain_type=pain_type,
+            intensity=intensity,
+            description=description.strip(),
+            date_recorded=moment,
+        )
+        for part in parts
+    ]
+    for entry in entries:
+        _validate(entry)
+    with transaction.atomic():
+        return PainEntry.objects.bulk_create(entries)
+
+
 def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
-    """Change some fields of an entry (the owner's own, checked by the caller's query)."""
+    """Change some fields of an entry (the owner's own, checked by the caller's query).
+
+    The changes are validated on a copy first: on a ValidationError `entry` is left as it was."""
     unknown = set(changes) - PAIN_ENTRY_FIELDS
     if unknown:
         raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
     if "description" in changes:
         changes["description"] = (changes["description"] or "").strip()
+    _validate(_changed_copy(entry, changes))
     for field, value in changes.items():
         setattr(entry, field, value)
-    _validate(entry)
     entry.save()
     return entry
+
+
+def _changed_copy(obj: Any, changes: dict[str, Any]) -> Any:
+    candidate = copy.copy(obj)
+    for field, value in changes.items():
+        setattr(candidate, field, value)
+    return candidate
 
 
 def delete_pain_entry(*, entry: PainEntry) -> None:
@@ -78,12 +126,17 @@ def create_note(*, owner: User, title: str, body: str = "", shared: bool = False
 
 
 def update_note(*, note: Note, **changes: Any) -> Note:
+    """Change a note; validated on a copy first, so a refused change leaves `note` as it was."""
     unknown = set(changes) - NOTE_FIELDS
     if unknown:
         raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
+    changes = {
+        field: bool(value) if field == "shared" else (value or "").strip()
+        for field, value in changes.items()
+    }
+    _changed_copy(note, changes).full_clean()
     for field, value in changes.items():
-        setattr(note, field, bool(value) if field == "shared" else (value or "").strip())
-    note.full_clean()
+        setattr(note, field, value)
     note.save()
     return note
 

@@ -55,7 +55,8 @@ def test_keyboard_only_journey_with_arrows_enter_and_escape(page: Page) -> None:
     first = focused_id(page)
     caption = page.locator("#body-map-focus")
     first_label = page.locator(f"#{first}").get_attribute("aria-label")
-    expect(caption).to_have_text(f"{first_label} — nothing recorded")
+    assert first_label.endswith(", no pain recorded")
+    expect(caption).to_have_text(first_label)
 
     # Arrows move between regions; the focused one is named beside the map and is the Tab stop.
     visited = {first}
@@ -68,7 +69,7 @@ def test_keyboard_only_journey_with_arrows_enter_and_escape(page: Page) -> None:
     assert page.locator('#body-map .body-region[tabindex="0"]').count() == 1
     expect(page.locator(f"#{here}")).to_have_attribute("tabindex", "0")
     label = page.locator(f"#{here}").get_attribute("aria-label")
-    expect(caption).to_have_text(f"{label} — nothing recorded")
+    expect(caption).to_have_text(label)
     # Right from the front view ends up on the back view: the two views are one map.
     for _ in range(8):
         page.keyboard.press("ArrowRight")
@@ -76,7 +77,7 @@ def test_keyboard_only_journey_with_arrows_enter_and_escape(page: Page) -> None:
     assert back == "back"
     page.keyboard.press("ArrowLeft")
     here = focused_id(page)
-    label = page.locator(f"#{here}").get_attribute("aria-label")
+    label = page.locator(f"#{here}").get_attribute("data-label")
 
     # Tab leaves the map in one press, Shift+Tab comes back to the same region.
     page.keyboard.press("Tab")
@@ -152,7 +153,8 @@ def test_recorded_levels_are_numbered_and_screenshots(
     seed_every_level(page, daphne_server)
     knee = page.locator("#region-knee-left")
     expect(knee).to_have_attribute("class", "body-region level-5")
-    numbers = page.locator("#body-map text.body-region-level")
+    # Unrecorded regions have an empty number, kept for a save to fill in.
+    numbers = page.locator("#body-map text.body-region-level:not(:empty)")
     expect(numbers).to_have_count(13)
     # The knee's number is drawn over the knee, readable (11 px or more), not in a click's way.
     box = knee.bounding_box()
@@ -197,6 +199,6 @@ def test_arrow_keys_also_walk_the_digest_heatmap(page: Page, daphne_server: Live
     page.keyboard.press("ArrowDown")
     assert focused_id(page) != start
     assert focused_id(page).startswith("region-")
-    expect(page.locator("#body-map-focus")).to_contain_text("/10")
+    expect(page.locator("#body-map-focus")).to_contain_text(" of 10")
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SHOTS / "digest-390.png"), full_page=True)

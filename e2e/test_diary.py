@@ -97,7 +97,7 @@ def test_keyboard_only_records_pain(page: Page) -> None:
         raise AssertionError("no body region could be reached with Tab")
     region = page.locator(f"#{focused}")
     expect(region).to_be_focused()
-    label = region.get_attribute("aria-label")
+    label = region.get_attribute("data-label")
 
     page.keyboard.press("Enter")
     expect(page.locator("#entry-panel-heading")).to_contain_text(label)
@@ -118,6 +118,55 @@ def test_keyboard_only_records_pain(page: Page) -> None:
     # The focus stays in the panel, on the confirmation, instead of falling back to the page.
     expect(page.locator("#entry-saved")).to_be_focused()
     expect(page.locator(f"#{focused}")).to_have_attribute("class", "body-region level-5")
+
+
+def test_select_several_regions_and_record_them_at_once(page: Page) -> None:
+    register(page)
+    page.goto("/diary/")
+    toggle = page.locator("#map-select-toggle")
+    status = page.locator("#map-select-status")
+    left, right = page.locator("#region-knee-left"), page.locator("#region-knee-right")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    left.click()
+    right.click()
+    expect(status).to_have_text("2 parts selected: Left knee, Right knee")
+    expect(left).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#entry-panel form")).to_have_count(0)  # a click selects, opens nothing
+    page.locator("#map-select-record").click()
+    panel = page.locator("#entry-panel")
+    expect(panel.get_by_role("heading")).to_contain_text("Left knee and Right knee")
+    panel.get_by_text("Throbbing", exact=True).click()
+    panel.locator("label[for=id_intensity_6]").click()
+    panel.get_by_role("button", name="Save 2 entries").click()
+    expect(page.locator("#entry-saved")).to_contain_text(
+        "Saved 2 entries: Left knee and Right knee, throbbing, 6/10"
+    )
+    expect(left).to_have_attribute("class", "body-region level-6")
+    expect(right).to_have_attribute("class", "body-region level-6")
+    expect(page.locator("#entry-list .entry")).to_have_count(2)
+    expect(toggle).to_have_attribute("aria-pressed", "false")  # the save ends the selection
+    expect(status).to_have_text("")
+
+    # The same with the keyboard only: Enter on the toggle, Enter on each region, then record.
+    # The form opens with the last type and intensity used there, so saving is one more key.
+    toggle.focus()
+    page.keyboard.press("Enter")
+    left.focus()
+    page.keyboard.press("Enter")
+    page.locator("#region-head").focus()
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("2 parts selected: Left knee, Top of the head")
+    page.keyboard.press("Enter")  # Enter again on Head deselects it
+    expect(status).to_have_text("1 part selected: Left knee")
+    page.locator("#map-select-record").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_pain_type_3")).to_be_checked()
+    expect(page.locator("#id_intensity_6")).to_be_checked()
+    page.locator("#entry-panel").get_by_role("button", name="Save entry").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#entry-saved")).to_be_focused()
+    expect(page.locator("#entry-list .entry")).to_have_count(3)
 
 
 def test_edit_and_delete_an_entry(page: Page) -> None:
@@ -204,7 +253,7 @@ def test_everything_works_without_javascript(browser: Browser, base_url: str) ->
         page.locator("label[for=id_intensity_6]").click()
         page.get_by_role("button", name="Save entry").click()
         expect(page).to_have_url(re.compile(r"/diary/$"))
-        expect(page.get_by_text("Saved: Lower back, 6/10.")).to_be_visible()
+        expect(page.get_by_text("Saved: Lower back, burning, 6/10.")).to_be_visible()
         expect(page.locator("#region-loin")).to_have_attribute("class", "body-region level-6")
 
         page.locator("#entry-list .entry").first.get_by_role(

@@ -43,3 +43,11 @@ def test_timezone_validator():
     validate_timezone("")
     with pytest.raises(ValidationError):
         validate_timezone("Mars/Olympus")
+
+
+def test_tzinfo_is_the_chosen_zone_else_the_sites(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    assert User(timezone="America/New_York").tzinfo.key == "America/New_York"
+    assert User(timezone="").tzinfo.key == "Europe/Paris"
+    # A zone gone from the system's database (or a bad row) falls back instead of failing a page.
+    assert User(timezone="Mars/Olympus").tzinfo.key == "Europe/Paris"

@@ -228,7 +228,8 @@ def diary_html(client, patient):
 
 def test_the_map_is_one_tab_stop(diary_html):
     tab_stops = re.findall(
-        r'<path id="region-[a-z-]+" class="[^"]*" data-body-part="[^"]*" d="[^"]*" tabindex="0"',
+        r'<path id="region-[a-z-]+" class="[^"]*" data-body-part="[^"]*" data-label="[^"]*" '
+        r'd="[^"]*" tabindex="0"',
         diary_html,
     )
     assert len(tab_stops) == 1
@@ -238,12 +239,14 @@ def test_the_map_is_one_tab_stop(diary_html):
 
 def test_recorded_regions_carry_their_number(diary_html):
     numbers = re.findall(
-        r'<text class="body-region-level level-(\d+)"[^>]*aria-hidden="true">(\d+)</text>',
+        r'<text id="level-[a-z-]+" class="body-region-level level-(\d+)"[^>]*aria-hidden="true">'
+        r"(\d+)</text>",
         diary_html,
     )
     assert sorted(numbers) == [("0", "0"), ("10", "10"), ("6", "6")]
-    # Only recorded regions are numbered: an empty map has nothing on it.
-    assert diary_html.count('class="body-region-level') == 3
+    # Only recorded regions are numbered; the others' number is empty, ready for a save's swap.
+    assert diary_html.count('class="body-region-level level-') == 3
+    assert diary_html.count('class="body-region-level"') == 41
 
 
 def test_numbers_sit_at_the_centre_of_their_region():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
 
@@ -15,8 +16,8 @@ from accounts import services as accounts
 from accounts.models import DiaryAccess
 from diary import services
 from diary.digest import Period, build_digest
-from diary.digest_views import heatmap_levels, period_label
-from diary.models import BodyPart, PainEntry
+from diary.models import BodyPart, Note, PainEntry
+from diary.views.digest import heatmap_levels, period_label
 
 pytestmark = pytest.mark.django_db
 
@@ -189,8 +190,10 @@ def test_empty_period_says_so(client, patient):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="digest-empty"' in html
-    assert "choose a longer period" in html
-    assert "?days=90" in html
+    # What to do next, and the buttons to do it.
+    assert "Record pain on the body map as it happens" in html
+    assert re.search(r'<a class="btn btn-primary btn-sm" href="/diary/">Record pain</a>', html)
+    assert re.search(r'<a class="btn[^"]*" href="[^"]*\?days=90[^"]*">Last 90 days</a>', html)
     assert "<polyline" not in html
 
 
@@ -295,3 +298,24 @@ def test_a_part_with_one_entry_shows_no_trend_yet(client, patient):
     assert "Only one entry" in row
     assert "steady" not in row
     assert "steady" not in html.split('id="digest-summary"')[1].split("</p>")[0]
+
+
+def test_a_doctor_reads_the_digest_in_the_patients_zone_and_is_told(client, diary, doctor):
+    doctor.timezone = "Asia/Tokyo"
+    doctor.save()
+    link(diary, doctor)
+    note = services.create_note(owner=diary, title="For the visit", shared=True)
+    written = at(3, hour=23)  # 23:00 in Paris is 07:00 the next day in Tokyo
+    Note.objects.filter(pk=note.pk).update(created_on=written)
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patient-digest", args=["alice"])).content.decode()
+    note = html[html.index('id="zone-note"') :][:400]
+    assert "Europe/Paris" in note
+    assert "yours is Asia/Tokyo" in note
+    # Everything on the page is on the patient's clock, the shared note's time too.
+    tokyo = written.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    assert f"{written.day} {written:%b %Y}, 23:00" in html
+    assert f"{tokyo.day} {tokyo:%b %Y}, 07:00" not in html
+    # The patient's own digest needs no such label.
+    client.force_login(diary)
+    assert 'id="zone-note"' not in client.get(DIGEST).content.decode()

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import zoneinfo
+from datetime import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
@@ -156,3 +158,29 @@ def test_page_export(client, patient, other_patient, entries):
     )
     other = read_csv(client.get(reverse("diary:export"), {"format": "csv"}).content.decode())
     assert other == []  # bob's own, empty diary: nothing of alice's
+
+
+def test_page_and_api_stamp_identical_times_in_the_patients_zone(patient, doctor):
+    """A doctor in Tokyo and a patient in New York: both doors, both readers, one set of times."""
+    patient.timezone = "America/New_York"
+    patient.save()
+    doctor.timezone = "Asia/Tokyo"
+    doctor.save()
+    link = accounts.request_link(patient=patient, doctor=doctor)
+    accounts.change_link(link=link, by=doctor, status="active")
+    moment = datetime(2026, 3, 4, 3, 29, tzinfo=UTC)  # 22:29 the day before in New York
+    services.record_pain(
+        owner=patient,
+        body_part=BodyPart.objects.get(name="nape"),
+        pain_type="burning",
+        intensity=4,
+        date_recorded=moment,
+    )
+    query = {"format": "csv", "patient": "alice"}
+    client = Client()
+    client.force_login(doctor)
+    page = read_csv(client.get(reverse("diary:export"), query).content.decode())
+    api = read_csv(token_client(doctor).get(EXPORT, query).content.decode())
+    own = read_csv(token_client(patient).get(EXPORT, {"format": "csv"}).content.decode())
+    assert page[0]["date_recorded"] == "2026-03-03T22:29:00-05:00"
+    assert page == api == own

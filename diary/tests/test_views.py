@@ -11,7 +11,7 @@ from django.utils import timezone
 from diary import services
 from diary.models import BodyPart, Note, PainEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("midday")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -105,18 +105,24 @@ def test_diary_page_draws_every_region_once(client_a):
     regions = re.findall(r'<path id="region-([a-z-]+)"', html)
     assert len(regions) == 44 == len(set(regions)) == BodyPart.objects.count()
     assert 'data-body-part="knee-left"' in html
-    assert 'tabindex="-1" role="button" aria-label="Left knee"' in html
+    assert 'tabindex="-1" role="button" aria-label="Left knee, no pain recorded"' in html
     assert "<title>Left knee</title>" in html
     assert ">Front<" in html
     assert ">Back<" in html
     assert 'class="body-silhouette"' in html
+    # No template comment leaks as text.
+    assert "{#" not in html
+    assert "{% comment" not in html
 
 
 def test_empty_diary_says_what_to_do(client_a):
     response = client_a.get(reverse("diary:diary"))
     assert response.status_code == 200
-    assert "Click where it hurts" in response.content.decode()
-    assert 'id="entry-list-empty"' in response.content.decode()
+    html = response.content.decode()
+    assert "Click where it hurts" in html
+    empty = html[html.index('id="entry-list-empty"') :][:1200]
+    assert "Your diary is empty." in empty
+    assert f'href="{reverse("diary:entry-new")}">Record your first pain</a>' in empty
 
 
 def test_regions_are_coloured_by_the_worst_pain_of_the_last_week(client_a, patient, other_patient):
@@ -242,7 +248,7 @@ def test_default_time_is_now_in_the_users_zone(client_a, patient):
     assert f'value="{local_now:%Y-%m-%dT%H}' in html
 
 
-def test_htmx_save_returns_list_and_recoloured_map(client_a, patient):
+def test_htmx_save_returns_the_confirmation_and_only_what_changed(client_a, patient):
     response = client_a.post(reverse("diary:entry-new"), entry_post(), **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -252,10 +258,12 @@ def test_htmx_save_returns_list_and_recoloured_map(client_a, patient):
     assert entry.description == "on the stairs"
     assert html.lstrip().startswith('<section id="entry-panel"')
     assert "Saved: Left knee, burning, 8/10." in html
-    assert '<section id="entry-list" class="entry-list"' in html
-    assert 'hx-swap-oob="true"' in html
+    # The first entry fills an empty list: the list comes whole, out of band.
+    assert 'aria-labelledby="entry-list-heading" hx-swap-oob="true"' in html
     assert f'id="entry-{entry.pk}"' in html
     assert region_class(html, "knee-left") == "body-region level-8"
+    assert 'id="body-map"' not in html  # not the whole map
+    assert html.count("<path ") == 1
 
 
 def test_plain_save_redirects_back_to_the_diary(client_a):
@@ -264,7 +272,7 @@ def test_plain_save_redirects_back_to_the_diary(client_a):
     assert response["Location"] == reverse("diary:diary")
     assert PainEntry.objects.count() == 1
     page = client_a.get(response["Location"]).content.decode()
-    assert "Saved: Left knee, 8/10." in page
+    assert "Saved: Left knee, burning, 8/10." in page
 
 
 def test_an_earlier_time_is_kept(client_a):
@@ -337,7 +345,7 @@ def test_edit_form_in_place(client_a, patient):
     assert re.search(r'value="6"[^>]*checked', html)
 
 
-def test_edit_saves_and_returns_list_and_map(client_a, patient):
+def test_edit_saves_and_swaps_its_day_and_region(client_a, patient):
     entry = record(patient, intensity=2)
     response = client_a.post(
         reverse("diary:entry-edit", args=[entry.pk]),
@@ -348,11 +356,12 @@ def test_edit_saves_and_returns_list_and_map(client_a, patient):
     entry.refresh_from_db()
     assert response.status_code == 200
     assert (entry.intensity, entry.description, entry.pain_type) == (9, "worse", "burning")
-    # The list is the form's target, so it is the main content; only the map goes out of band.
-    first_tag = html.lstrip().split(">", 1)[0]
-    assert first_tag.startswith('<section id="entry-list"')
-    assert "hx-swap-oob" not in first_tag
-    assert '<div id="body-map" class="body-map body-map-interactive" hx-swap-oob="true">' in html
+    # The form swaps nothing itself: its day group and its region come out of band.
+    day = timezone.localdate()
+    assert (
+        f'<div class="entry-day-group" id="entry-day-{day.isoformat()}" hx-swap-oob="true">' in html
+    )
+    assert 'id="entry-list"' not in html
     assert region_class(html, "knee-left") == "body-region level-9"
 
 
@@ -398,8 +407,8 @@ def test_delete_asks_first_then_deletes(client_a, patient):
     html = response.content.decode()
     assert response.status_code == 200
     assert not PainEntry.objects.filter(pk=entry.pk).exists()
-    assert "hx-swap-oob" not in html.lstrip().split(">", 1)[0]
-    assert html.lstrip().startswith('<section id="entry-list"')
+    # The last entry gone: the list comes whole (its empty state), the region uncoloured.
+    assert 'id="entry-list-empty"' in html
     assert region_class(html, "knee-left") == "body-region"
 
 
@@ -442,6 +451,8 @@ def test_other_methods_are_refused(client_a, method):
 def test_notes_page_empty_state(client_a):
     html = client_a.get(reverse("diary:notes")).content.decode()
     assert "No notes yet." in html
+    assert '<a class="btn btn-primary btn-sm" href="#id_title">Write your first note</a>' in html
+    assert 'id="id_title"' in html  # the button's target is on the page
     assert 'id="note-form"' in html
 
 
@@ -613,4 +624,4 @@ def test_older_days_are_spelled_out(client_a, patient):
     entry = record(patient, ago=timedelta(days=5))
     day = timezone.localtime(entry.date_recorded)
     html = client_a.get(reverse("diary:diary")).content.decode()
-    assert f"{day:%A} {day.day} {day:%B %Y}" in html
+    assert f">{day:%a} {day.day} {day:%b}</h3>" in html

@@ -1,7 +1,6 @@
 """The digest pages: a period of a patient's pain, for the patient or a linked doctor.
 
-A module of its own rather than more of views.py: the page only reads (no htmx fragments), and
-keeping it apart lets the exports work in views.py merge without conflicts.
+The page only reads: no htmx fragments.
 """
 
 from __future__ import annotations
@@ -27,10 +26,10 @@ from diary.digest import (
     PeriodError,
     build_digest,
     parse_period,
-    user_timezone,
 )
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
-from diary.views import HtmxHttpRequest, linked_patient
+from diary.views import HtmxHttpRequest
+from diary.views.patients import linked_patient
 
 DIGEST = "diary/digest.html"
 COLOR_MODES = {"mean": "Mean intensity", "count": "Number of entries"}
@@ -77,7 +76,7 @@ def _pain_type_rows(digest: Digest) -> list[dict[str, Any]]:
 
 
 def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) -> HttpResponse:
-    tz = user_timezone(patient)
+    tz = patient.tzinfo
     # The patient's "today", so a doctor elsewhere sees the same days as the patient.
     today = timezone.now().astimezone(tz).date()
     status, period_error = 200, ""
@@ -159,7 +158,11 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
         "level_label": level_label,
         "readonly": True,
     }
-    return render(request, DIGEST, context, status=status)
+    if as_doctor:
+        context.update(patient_zone=tz.key, viewer_zone=request.user.tzinfo.key)
+    # Rendered in the patient's zone: their days, their times, whoever reads.
+    with timezone.override(tz):
+        return render(request, DIGEST, context, status=status)
 
 
 @require_GET

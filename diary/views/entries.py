@@ -1,0 +1,342 @@
+"""The patient's diary page: the body map, recording pain (in one part or several at once), and
+the entries listed by day.
+
+A save answers only what changed: the entry panel with its confirmation, the changed regions and
+the changed day groups of the list as out-of-band swaps (a few KB), never the whole map again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.models import User
+from diary import services
+from diary.bodymap import LABELS, map_views, part_choices, regions_named
+from diary.forms import PainEntryForm, RecordPainForm, add_service_errors, now_to_the_minute
+from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainEntry
+from diary.views import DIARY, HtmxHttpRequest, answer
+
+# The map shows how much each part hurt lately, not ever.
+RECENT = timedelta(days=7)
+# Enough for months of daily entries; older ones are one filter away.
+ENTRY_LIST_LIMIT = 200
+
+
+# --- what the page shows ------------------------------------------------------------------------
+
+
+def _recent_levels(user: User, names: set[str] | None = None) -> dict[int, int]:
+    entries = PainEntry.objects.for_user(user).since(timezone.now() - RECENT)
+    if names is not None:
+        entries = entries.filter(body_part__name__in=names)
+    return entries.max_intensity_by_part()
+
+
+def map_context(user: User) -> dict[str, Any]:
+    return {
+        "map_views": map_views(_recent_levels(user)),
+        "levels": range(INTENSITY_MIN, INTENSITY_MAX + 1),
+    }
+
+
+def day_heading(day: date, today: date) -> str:
+    """ "Today", "Yesterday", "Mon 30 Nov" (the year only when it is not this year's)."""
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if day.year == today.year:
+        return f"{day:%a} {day.day} {day:%b}"
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@dataclass
+class Day:
+    """One day's group in the entry list, in the zone being shown (timezone.get_current_timezone).
+
+    `oob` is how a save swaps it into the page: "" (in place, within the list), "true" (replace
+    the group), "delete" (the day has no entry left) or "afterbegin:#entry-days" (a new newest
+    day, inserted by a wrapper, see the template's entry-day partial)."""
+
+    date: date
+    heading: str
+    entries: list[PainEntry]
+    oob: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"entry-day-{self.date.isoformat()}"
+
+    @property
+    def relative(self) -> bool:
+        return self.heading in ("Today", "Yesterday")
+
+
+def _local_day(entry: PainEntry) -> date:
+    return timezone.localtime(entry.date_recorded).date()
+
+
+def _list_queryset(owner: User, part: str = "") -> QuerySet[PainEntry]:
+    entries = PainEntry.objects.for_user(owner).select_related("body_part")
+    return entries.filter(body_part__name=part) if part else entries
+
+
+def entry_list_context(owner: User, part: str = "") -> dict[str, Any]:
+    """The entries newest first, grouped by day in the current zone; `part` filters."""
+    rows = list(_list_queryset(owner, part)[: ENTRY_LIST_LIMIT + 1])
+    today = timezone.localdate()
+    days = [
+        Day(day, day_heading(day, today), list(group))
+        for day, group in groupby(rows[:ENTRY_LIST_LIMIT], key=_local_day)
+    ]
+    return {
+        "days": days,
+        "truncated": len(rows) > ENTRY_LIST_LIMIT,
+        "part": part,
+        "part_label": LABELS.get(part, ""),
+        "part_choices": part_choices(),
+    }
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def _on_day(entries: QuerySet[PainEntry], day: date) -> QuerySet[PainEntry]:
+    start, end = _day_bounds(day)
+    return entries.filter(date_recorded__gte=start, date_recorded__lt=end)
+
+
+@dataclass(frozen=True)
+class ListState:
+    """What the entry list showed of some days before a change, to tell what the change moved."""
+
+    part: str
+    days: frozenset[date]
+    shown: frozenset[date]  # those of `days` that had a group in the list
+    empty: bool  # the list showed its empty state
+
+
+def list_state(request: HtmxHttpRequest, days: set[date]) -> ListState:
+    # The list may be filtered to one part: the forms send the filter along (hx-include).
+    part = request.POST.get("part", "")
+    part = part if part in LABELS else ""
+    entries = _list_queryset(request.user, part)
+    return ListState(
+        part=part,
+        days=frozenset(days),
+        shown=frozenset(day for day in days if _on_day(entries, day).exists()),
+        empty=not entries.exists(),
+    )
+
+
+def _changed_list(request: HtmxHttpRequest, before: ListState) -> str:
+    """The changed day groups of the list, out of band; the whole list only when the change
+    empties it, fills it, or adds a day between two shown ones (rare: a back-dated entry)."""
+    entries = _list_queryset(request.user, before.part)
+    newest = entries.first()
+    whole = before.empty or newest is None
+    today = timezone.localdate()
+    days: list[Day] = []
+    for day in sorted(before.days, reverse=True):
+        rows = list(_on_day(entries, day))
+        if rows:
+            if day in before.shown:
+                oob = "true"
+            elif newest is not None and day == _local_day(newest):
+                oob = "afterbegin:#entry-days"
+            else:
+                whole = True
+                break
+            days.append(Day(day, day_heading(day, today), rows, oob))
+        elif day in before.shown:
+            days.append(Day(day, "", [], "delete"))
+    if whole:
+        context = {**entry_list_context(request.user, before.part), "oob": True}
+        return render_to_string(f"{DIARY}#entry-list", context, request)
+    return "".join(render_to_string(f"{DIARY}#entry-day", {"day": day}, request) for day in days)
+
+
+def changed_answer(
+    request: HtmxHttpRequest, *, main: str, parts: set[str], before: ListState
+) -> HttpResponse:
+    """`main` for the request's target, then the changed regions and day groups out of band."""
+    regions = regions_named(parts, _recent_levels(request.user, parts))
+    html = main + render_to_string(f"{DIARY}#map-regions-oob", {"regions": regions}, request)
+    if before.part and before.part not in parts:
+        return HttpResponse(html)  # the list shows another part's history: nothing changed there
+    return HttpResponse(html + _changed_list(request, before))
+
+
+def _get_entry(request: HtmxHttpRequest, pk: int) -> PainEntry:
+    try:
+        return PainEntry.objects.for_user(request.user).select_related("body_part").get(pk=pk)
+    except PainEntry.DoesNotExist:
+        raise Http404("No such entry in your diary.") from None
+
+
+def saved_summary(entries: list[PainEntry]) -> str:
+    """ "Left knee and Right knee, burning, 6/10" for the confirmation."""
+    labels = [entry.body_part.label for entry in entries]
+    where = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    first = entries[0]
+    return f"{where}, {first.get_pain_type_display().lower()}, {first.intensity}/10"
+
+
+# --- the diary page -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def diary(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_doctor:
+        # A doctor keeps no diary here (the nav offers none): their work is their patients.
+        return redirect("diary:patients")
+    if request.htmx and request.htmx.target == "entry-panel":
+        # The form's Cancel: the panel's prompt again, not the whole page to cut it from.
+        return render(request, f"{DIARY}#entry-panel", {})
+    part = request.GET.get("part", "")
+    status = 200
+    unknown_part = ""
+    if part and part not in LABELS:
+        unknown_part, part, status = part, "", 400
+    context = {**entry_list_context(request.user, part), "unknown_part": unknown_part}
+    if request.htmx and request.htmx.target == "entry-list":
+        return answer(request, DIARY, context, fragment="entry-list", status=status)
+    context.update(map_context(request.user))
+    return render(request, DIARY, context, status=status)
+
+
+# --- pain entries -------------------------------------------------------------------------------
+
+
+def _new_entry_form(user: User, parts: list[str]) -> RecordPainForm:
+    """A blank form whose defaults are the last type and intensity used in these parts: on a bad
+    day the same pain is recorded again with one click."""
+    last = PainEntry.objects.for_user(user).last_in_parts(parts) if parts else None
+    defaults = PainEntry(
+        pain_type=last.pain_type if last else "",
+        intensity=last.intensity if last else None,
+        date_recorded=now_to_the_minute(),
+    )
+    return RecordPainForm(instance=defaults, initial={"body_part": parts})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def entry_new(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        asked = request.GET.getlist("part")
+        parts = [name for name in dict.fromkeys(asked) if name in LABELS]
+        context = {
+            "form": _new_entry_form(request.user, parts),
+            "unknown_part": any(name not in LABELS for name in asked if name),
+            # From the map the parts are fixed and named in the heading; without JavaScript
+            # they stay a (preselected) <select> the user can see and change.
+            "chosen_parts": parts if request.htmx else [],
+        }
+        return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain")
+
+    form = RecordPainForm(request.POST)
+    # The form from a map click hides the parts; it shows the list again only to a no-JS user.
+    chosen = [name for name in request.POST.getlist("chosen_part") if name in LABELS]
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        body_parts = data.pop("body_part")
+        day = timezone.localtime(data["date_recorded"]).date()
+        before = list_state(request, {day})
+        try:
+            entries = services.record_pain_in_parts(
+                owner=request.user, body_parts=body_parts, **data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Saved: {saved_summary(entries)}.")
+                return redirect("diary:diary")
+            main = render_to_string(
+                f"{DIARY}#entry-panel",
+                {"saved": entries, "saved_summary": saved_summary(entries)},
+                request,
+            )
+            parts = {part.name for part in body_parts}
+            return changed_answer(request, main=main, parts=parts, before=before)
+    context = {"form": form, "chosen_parts": chosen}
+    return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain", status=422)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def entry_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = _get_entry(request, pk)
+    if request.htmx:
+        return answer(request, DIARY, {"entry": entry}, fragment="entry-item")
+    return redirect(f"{reverse('diary:diary')}#entry-{entry.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def entry_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = _get_entry(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = PainEntryForm(data, instance=entry, auto_id=f"entry-{entry.pk}-%s")
+    if form.is_bound and form.is_valid():
+        old_day, old_part = _local_day(entry), entry.body_part.name
+        new_day = timezone.localtime(form.cleaned_data["date_recorded"]).date()
+        before = list_state(request, {old_day, new_day})
+        try:
+            services.update_pain_entry(entry=entry, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "The entry was saved.")
+                return redirect("diary:diary")
+            parts = {old_part, entry.body_part.name}
+            return changed_answer(request, main="", parts=parts, before=before)
+    status = 422 if form.is_bound else 200
+    context = {"form": form, "entry": entry}
+    response = answer(
+        request, DIARY, context, fragment="entry-edit", alone="Edit entry", status=status
+    )
+    if request.htmx and form.is_bound:
+        # The form's own swap is "none" (a save is all out of band): its errors go in its place.
+        response["HX-Retarget"] = f"#entry-{entry.pk}"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def entry_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = _get_entry(request, pk)
+    if request.method == "GET":
+        context = {"entry": entry}
+        return answer(request, DIARY, context, fragment="entry-delete", alone="Delete entry")
+    before = list_state(request, {_local_day(entry)})
+    part = entry.body_part.name
+    services.delete_pain_entry(entry=entry)
+    if not request.htmx:
+        messages.success(request, "The entry was deleted.")
+        return redirect("diary:diary")
+    return changed_answer(request, main="", parts={part}, before=before)

@@ -1,0 +1,107 @@
+"""Notes: the patient's own, private unless shared with their linked doctors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from diary import services
+from diary.forms import NoteForm, add_service_errors
+from diary.models import Note
+from diary.views import NOTES, HtmxHttpRequest, answer
+
+
+def _get_note(request: HtmxHttpRequest, pk: int) -> Note:
+    try:
+        return request.user.notes.get(pk=pk)
+    except Note.DoesNotExist:
+        raise Http404("No such note.") from None
+
+
+def _note_list_context(user: Any) -> dict[str, Any]:
+    return {"notes": list(user.notes.all())}
+
+
+@require_GET
+@login_required
+def notes(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, NOTES, {**_note_list_context(request.user), "form": NoteForm()})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_new(request: HtmxHttpRequest) -> HttpResponse:
+    form = NoteForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            note = services.create_note(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Note “{note.title}” saved.")
+                return redirect("diary:notes")
+            html = render_to_string(
+                f"{NOTES}#note-form", {"form": NoteForm(), "saved": note}, request
+            ) + render_to_string(
+                f"{NOTES}#note-list", {**_note_list_context(request.user), "oob": True}, request
+            )
+            return HttpResponse(html)
+    status = 422 if form.is_bound else 200
+    return answer(
+        request, NOTES, {"form": form}, fragment="note-form", alone="New note", status=status
+    )
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def note_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    note = _get_note(request, pk)
+    if request.htmx:
+        return answer(request, NOTES, {"note": note}, fragment="note-item")
+    return redirect(f"{reverse('diary:notes')}#note-{note.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    note = _get_note(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = NoteForm(data, instance=note, auto_id=f"note-{note.pk}-%s")
+    if form.is_bound and form.is_valid():
+        try:
+            services.update_note(note=note, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if not request.htmx:
+                messages.success(request, "The note was saved.")
+                return redirect("diary:notes")
+            return answer(request, NOTES, {"note": note}, fragment="note-item")
+    status = 422 if form.is_bound else 200
+    context = {"form": form, "note": note}
+    return answer(request, NOTES, context, fragment="note-edit", alone="Edit note", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    note = _get_note(request, pk)
+    if request.method == "GET":
+        context = {"note": note}
+        return answer(request, NOTES, context, fragment="note-delete", alone="Delete note")
+    services.delete_note(note=note)
+    if not request.htmx:
+        messages.success(request, "The note was deleted.")
+        return redirect("diary:notes")
+    return answer(request, NOTES, _note_list_context(request.user), fragment="note-list")

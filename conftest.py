@@ -30,8 +30,8 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _close_database_thread_connections():
     yield
-    # The chat's send path keeps its connection open on asgiref's shared database thread
-    # (messaging/writer.py); close it after each test, as a server's exit would, or PostgreSQL
+    # The sockets keep a connection open on asgiref's shared database thread
+    # (core/realtime/db.py); close it after each test, as a server's exit would, or PostgreSQL
     # refuses to drop the test database ("being accessed by other users").
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 

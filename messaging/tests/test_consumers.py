@@ -391,3 +391,80 @@ async def test_socket_refused_after_the_link_ends(patient, doctor):
     await database_sync_to_async(accounts.change_link)(link=link_row, by=doctor, status="ended")
     socket = await json_socket(patient, "drwho", expect=False)
     await socket.disconnect()
+
+
+CLIENT_ID = "6f1d3c2e-9a4b-4f0e-8c7d-2b1a0e9f8d7c"
+
+
+async def test_a_resent_client_id_is_stored_once_and_answered_with_the_same_id(patient, doctor):
+    sender = await json_socket(patient, "drwho")
+    peer = await json_socket(doctor, "alice")
+    await say(sender, "once", client_id=CLIENT_ID)
+    first = await sender.receive_json_from()
+    assert first["message"] == "once"
+    assert first["client_id"] == CLIENT_ID
+    assert (await peer.receive_json_from())["id"] == first["id"]
+    await say(sender, "once", client_id=CLIENT_ID)  # a resend after a lost acknowledgement
+    assert await sender.receive_json_from() == first
+    assert await peer.receive_nothing(timeout=0.3)  # no second broadcast
+    assert await stored_texts() == ["once"]
+    await sender.disconnect()
+    await peer.disconnect()
+
+
+async def test_a_resend_on_a_new_socket_answers_the_stored_message(patient, doctor):
+    first_socket = await json_socket(patient, "drwho")
+    await say(first_socket, "before the drop", client_id=CLIENT_ID)
+    stored = await first_socket.receive_json_from()
+    await first_socket.disconnect()
+    again = await json_socket(patient, "drwho", query=f"&after={stored['id']}")
+    await say(again, "before the drop", client_id=CLIENT_ID)
+    assert await again.receive_json_from() == stored
+    assert await stored_texts() == ["before the drop"]
+    await again.disconnect()
+
+
+async def test_two_senders_may_use_the_same_client_id(patient, doctor):
+    alice = await json_socket(patient, "drwho")
+    drwho = await json_socket(doctor, "alice")
+    await say(alice, "from alice", client_id=CLIENT_ID)
+    await say(drwho, "from the doctor", client_id=CLIENT_ID)
+    received = [(await alice.receive_json_from())["message"] for _ in range(2)]
+    assert sorted(received) == ["from alice", "from the doctor"]
+    assert sorted(await stored_texts()) == ["from alice", "from the doctor"]
+    await alice.disconnect()
+    await drwho.disconnect()
+
+
+@pytest.mark.parametrize("client_id", ["not-a-uuid", 42, [CLIENT_ID], CLIENT_ID + "x"])
+async def test_an_invalid_client_id_is_an_error_frame(patient, doctor, client_id):
+    socket = await json_socket(patient, "drwho")
+    await say(socket, "hi", client_id=client_id)
+    assert await socket.receive_json_from() == {"error": "client_id must be a UUID."}
+    assert await stored_texts() == []
+    await say(socket, "still open")
+    assert (await socket.receive_json_from())["message"] == "still open"
+    await socket.disconnect()
+
+
+async def test_the_browser_sees_a_resend_answered_once(patient, doctor):
+    socket = await html_socket(patient, "drwho")
+    await say(socket, "from the box", client_id=CLIENT_ID)
+    fragment = await socket.receive_from()
+    assert "from the box" in fragment
+    assert f'data-client-id="{CLIENT_ID}"' in fragment
+    await say(socket, "from the box", client_id=CLIENT_ID)
+    assert f'data-client-id="{CLIENT_ID}"' in await socket.receive_from()
+    assert await socket.receive_nothing(timeout=0.3)
+    assert await stored_texts() == ["from the box"]
+    await socket.disconnect()
+
+
+async def test_a_client_id_reused_for_other_text_is_an_error_frame(patient, doctor):
+    socket = await json_socket(patient, "drwho")
+    await say(socket, "first", client_id=CLIENT_ID)
+    await socket.receive_json_from()
+    await say(socket, "second", client_id=CLIENT_ID)
+    assert await socket.receive_json_from() == {"error": services.CLIENT_ID_REUSED}
+    assert await stored_texts() == ["first"]
+    await socket.disconnect()

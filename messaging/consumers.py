@@ -202,8 +202,10 @@ class JsonDialect:
     def cleared(self) -> str | None:
         return None
 
-    def error(self, text: str) -> str:
-        return json.dumps({"error": text})
+    def error(self, text: str, client_id: uuid.UUID | None) -> str:
+        if client_id is None:
+            return json.dumps({"error": text})
+        return json.dumps({"error": text, "client_id": str(client_id)})
 
     marks_read = False
 
@@ -256,8 +258,10 @@ class HtmlDialect:
     def cleared(self) -> str | None:
         return self._render("messaging/chat.html#message-list", {"messages": [], "oob": True})
 
-    def error(self, text: str) -> str:
-        return self._render("messaging/chat.html#chat-error", {"error": text})
+    def error(self, text: str, client_id: uuid.UUID | None) -> str:
+        return self._render(
+            "messaging/chat.html#chat-error", {"error": text, "client_id": client_id}
+        )
 
     def _render(self, template: str, context: dict[str, Any]) -> str:
         with user_timezone(self.user):
@@ -327,29 +331,33 @@ class ChatConsumer(SignedInConsumer):
         if not isinstance(frame, dict) or "message" not in frame:
             await self._error('Frames must be JSON objects with a "message".')
             return
+        client_id = None
         try:
+            client_id = services.clean_client_id(frame.get("client_id"))
             sent: services.Sent = await store_message(
                 sender=self.user,
                 receiver=self.peer,
                 text=frame["message"],  # validated once, by the service
-                client_id=services.clean_client_id(frame.get("client_id")),
+                client_id=client_id,
             )
         except services.MessageError as exc:
-            await self._error(str(exc))
+            await self._error(str(exc), client_id)
             return
         except DatabaseError:
             # Only this message failed (the batcher stored the rest of its batch); the socket
             # stays open and the sender may simply send it again.
             logger.warning("Chat message from user %s not stored: database error", self.user.pk)
-            await self._error(STORE_FAILED)
+            await self._error(STORE_FAILED, client_id)
             return
         if not sent.created:
             # A resend: nothing was pushed, so answer this socket with what is stored.
             self.sent_ids.add(sent.message.pk)
             await self.send(text_data=self.dialect.message(sent.message))
 
-    async def _error(self, text: str) -> None:
-        await self.send(text_data=self.dialect.error(text))
+    async def _error(self, text: str, client_id: uuid.UUID | None = None) -> None:
+        """An error frame; it names the frame's client_id when it had one, so that a client
+        knows which message it is about and does not send it again."""
+        await self.send(text_data=self.dialect.error(text, client_id))
 
     async def _mark_read(self, up_to_id: int) -> None:
         try:

@@ -465,6 +465,9 @@ async def test_a_client_id_reused_for_other_text_is_an_error_frame(patient, doct
     await say(socket, "first", client_id=CLIENT_ID)
     await socket.receive_json_from()
     await say(socket, "second", client_id=CLIENT_ID)
-    assert await socket.receive_json_from() == {"error": services.CLIENT_ID_REUSED}
+    assert await socket.receive_json_from() == {
+        "error": services.CLIENT_ID_REUSED,
+        "client_id": CLIENT_ID,
+    }
     assert await stored_texts() == ["first"]
     await socket.disconnect()

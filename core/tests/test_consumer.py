@@ -15,6 +15,7 @@ from django.db import connections
 
 from accounts.models import User
 from config.asgi import application
+from conftest import HANDSHAKE_TIMEOUT
 from core.realtime import SocketConsumer, on_database_thread
 from messaging.tests.conftest import link
 from messaging.tests.test_consumers import ORIGIN, cookie_for, token_for
@@ -55,7 +56,7 @@ async def test_a_chat_never_closes_the_kept_connection(patient, doctor, count_cl
     before = await kept_connection()
     assert before is not None
     socket = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected
     await socket.send_to(text_data=json.dumps({"message": "hello"}))
     assert "hello" in await socket.receive_from()
@@ -78,7 +79,7 @@ class Echo(SocketConsumer):
 
 async def test_events_reach_their_handler_and_groups_are_left_on_disconnect():
     socket = WebsocketCommunicator(Echo.as_asgi(), "/")
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected
     await socket.send_to(text_data="ping")
     assert await socket.receive_from() == "ping"
@@ -94,5 +95,5 @@ async def test_a_refused_handshake_is_a_close_before_accept():
             await self.close()
 
     socket = WebsocketCommunicator(Refuse.as_asgi(), "/")
-    connected, _ = await socket.connect()
+    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
     assert not connected

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts import services as account_services
 from config.asgi import application
-from conftest import make_user
+from conftest import HANDSHAKE_TIMEOUT, make_user
 from messaging import services
 from messaging.models import Message
 from messaging.tests.conftest import link
@@ -47,7 +47,7 @@ async def json_socket(user, peer: str, query: str = "", expect: bool = True):
     communicator = WebsocketCommunicator(
         application, f"/ws/chat/{peer}/?token={key}{query}", headers=[ORIGIN]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected is expect
     return communicator
 
@@ -57,7 +57,7 @@ async def html_socket(user, peer: str, query: str = ""):
     communicator = WebsocketCommunicator(
         application, f"/ws/chat/{peer}/?html=1{query}", headers=[ORIGIN, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected
     return communicator
 
@@ -274,7 +274,7 @@ async def test_flood_is_rate_limited(patient, doctor, settings):
 @pytest.mark.parametrize("query", ["", "?token=", "?token=bogus", "?token=ab%00c"])
 async def test_missing_or_bad_token_is_refused(patient, doctor, query):
     communicator = WebsocketCommunicator(application, f"/ws/chat/drwho/{query}", headers=[ORIGIN])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert not connected
     await communicator.disconnect()
 
@@ -290,7 +290,7 @@ async def test_token_in_subprotocol_is_echoed(patient, doctor):
     communicator = WebsocketCommunicator(
         application, "/ws/chat/drwho/", headers=[ORIGIN], subprotocols=["token", key]
     )
-    connected, subprotocol = await communicator.connect()
+    connected, subprotocol = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected
     assert subprotocol == "token"
     await communicator.disconnect()
@@ -310,7 +310,7 @@ async def inbox_socket(user, query: str = ""):
     communicator = WebsocketCommunicator(
         application, f"/ws/inbox/{query}", headers=[ORIGIN, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert connected
     return communicator
 
@@ -339,7 +339,7 @@ async def test_inbox_list_updates_live(patient, doctor):
 
 async def test_inbox_refuses_anonymous():
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=[ORIGIN])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=HANDSHAKE_TIMEOUT)
     assert not connected
     await communicator.disconnect()
 

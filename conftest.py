@@ -12,9 +12,9 @@ from accounts import services
 from accounts.models import User
 
 PASSWORD = "correct-horse-battery-9"
-# How long a test waits for a WebSocket handshake's answer (WebsocketCommunicator's default is
-# 1 s, which a loaded CI machine can exceed). A generous bound: a passing handshake returns at once.
-HANDSHAKE_TIMEOUT = 10
+# How long a test waits for a WebSocket's handshake or frame (WebsocketCommunicator's default is
+# 1 s, which a loaded CI machine can exceed). A generous bound: a passing wait returns at once.
+SOCKET_TIMEOUT = 10
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from django.db import connections
 
 from accounts.models import User
 from config.asgi import application
-from conftest import HANDSHAKE_TIMEOUT
+from conftest import SOCKET_TIMEOUT
 from core.realtime import SocketConsumer, on_database_thread
 from messaging.tests.conftest import link
 from messaging.tests.test_consumers import ORIGIN, cookie_for, token_for
@@ -56,10 +56,10 @@ async def test_a_chat_never_closes_the_kept_connection(patient, doctor, count_cl
     before = await kept_connection()
     assert before is not None
     socket = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
+    connected, _ = await socket.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     await socket.send_to(text_data=json.dumps({"message": "hello"}))
-    assert "hello" in await socket.receive_from()
+    assert "hello" in await socket.receive_from(SOCKET_TIMEOUT)
     await socket.disconnect()
     assert await kept_connection() is before
     assert count_closes == []
@@ -79,10 +79,10 @@ class Echo(SocketConsumer):
 
 async def test_events_reach_their_handler_and_groups_are_left_on_disconnect():
     socket = WebsocketCommunicator(Echo.as_asgi(), "/")
-    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
+    connected, _ = await socket.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     await socket.send_to(text_data="ping")
-    assert await socket.receive_from() == "ping"
+    assert await socket.receive_from(SOCKET_TIMEOUT) == "ping"
     await socket.disconnect()
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):  # Redis keeps no local view of groups
@@ -95,5 +95,5 @@ async def test_a_refused_handshake_is_a_close_before_accept():
             await self.close()
 
     socket = WebsocketCommunicator(Refuse.as_asgi(), "/")
-    connected, _ = await socket.connect(timeout=HANDSHAKE_TIMEOUT)
+    connected, _ = await socket.connect(timeout=SOCKET_TIMEOUT)
     assert not connected

@@ -12,6 +12,7 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
 from config.client_json import MAX_DEPTH
+from conftest import SOCKET_TIMEOUT
 from messaging.consumers import FRAME_TOO_LARGE, STORE_FAILED
 from messaging.tests.test_consumers import html_socket, json_socket, say, stored_texts
 
@@ -129,10 +130,10 @@ async def test_a_database_error_fails_only_its_own_message(patient, doctor, refu
     alice = await json_socket(patient, "drwho")
     drwho = await json_socket(doctor, "alice")
     await asyncio.gather(say(alice, "boom"), say(drwho, "fine"))
-    frames = [await alice.receive_json_from() for _ in range(2)]
+    frames = [await alice.receive_json_from(SOCKET_TIMEOUT) for _ in range(2)]
     assert {"error": STORE_FAILED} in frames
     assert [f["message"] for f in frames if "message" in f] == ["fine"]
-    assert (await drwho.receive_json_from())["message"] == "fine"
+    assert (await drwho.receive_json_from(SOCKET_TIMEOUT))["message"] == "fine"
     assert await drwho.receive_nothing(timeout=0.3)  # never heard of "boom"
     assert await stored_texts() == ["fine"]
     await alice.disconnect()

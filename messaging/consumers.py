@@ -181,10 +181,12 @@ class SignedInConsumer(SocketConsumer):
 class JsonDialect:
     """The original backend's contract: one Message object per frame, errors as {"error"}."""
 
+    marks_read = False  # an API client says what it read (the REST API)
+
     def __init__(self, user: User, peer: User) -> None:
         self.user, self.peer = user, peer
 
-    def history(self, messages: list[Message], after: int) -> list[str]:
+    def history(self, messages: list[Message]) -> list[str]:
         return [json.dumps(services.message_data(m)) for m in messages]
 
     def history_limit(self, after: int) -> int | None:
@@ -207,8 +209,6 @@ class JsonDialect:
             return json.dumps({"error": text})
         return json.dumps({"error": text, "client_id": str(client_id)})
 
-    marks_read = False
-
 
 class HtmlDialect:
     """The browser's htmx ws extension: server-rendered fragments with `hx-swap-oob`."""
@@ -222,7 +222,7 @@ class HtmlDialect:
         # The page already shows the latest messages; a reconnect catches up to HTML_CATCH_UP.
         return HTML_CATCH_UP + 1 if after else 0
 
-    def history(self, messages: list[Message], after: int) -> list[str]:
+    def history(self, messages: list[Message]) -> list[str]:
         if not messages:
             return []
         if len(messages) > HTML_CATCH_UP:
@@ -309,7 +309,7 @@ class ChatConsumer(SignedInConsumer):
         history = await _history(user, peer, after, limit)
         # Only messages stored while we connected can come twice: the newest few.
         self.sent_ids.update(m.pk for m in history[-RACE_WINDOW:])
-        for frame in self.dialect.history(history, after):
+        for frame in self.dialect.history(history):
             await self.send(text_data=frame)
         if history and self.dialect.marks_read:
             await self._mark_read(history[-1].pk)

@@ -12,6 +12,9 @@ from accounts import services
 from accounts.models import User
 
 PASSWORD = "correct-horse-battery-9"
+# How long a test waits for a WebSocket's handshake or frame (WebsocketCommunicator's default is
+# 1 s, which a loaded CI machine can exceed). A generous bound: a passing wait returns at once.
+SOCKET_TIMEOUT = 10
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +33,8 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _close_database_thread_connections():
     yield
-    # The chat's send path keeps its connection open on asgiref's shared database thread
-    # (messaging/writer.py); close it after each test, as a server's exit would, or PostgreSQL
+    # The sockets keep a connection open on asgiref's shared database thread
+    # (core/realtime/db.py); close it after each test, as a server's exit would, or PostgreSQL
     # refuses to drop the test database ("being accessed by other users").
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 

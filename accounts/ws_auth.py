@@ -14,9 +14,6 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels.auth import AuthMiddlewareStack
-from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.middleware import BaseMiddleware
 from channels.routing import URLRouter
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
@@ -32,7 +29,8 @@ from accounts.authentication import plausible_key
 from accounts.middleware import LAST_ACTIVITY, session_idle
 from accounts.models import User
 from accounts.services import check_token
-from config.db import on_database_thread
+from core.realtime import SocketConsumer, on_database_thread
+from core.realtime.auth import SocketAuthMiddleware, resolve_session
 
 TOKEN_SUBPROTOCOL = "token"
 TRY_AGAIN_LATER = 1013  # RFC 6455's close code for a server that is briefly unable to serve
@@ -54,8 +52,8 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-@on_database_thread
 def user_for_token(key: str) -> Any:
+    """The active user of a live API token, or AnonymousUser (a query: database thread)."""
     if not plausible_key(key):
         return AnonymousUser()
     token = check_token(key)  # an idle token is refused (and deleted) here too
@@ -64,33 +62,21 @@ def user_for_token(key: str) -> Any:
     return token.user
 
 
-class TokenAuthMiddleware(BaseMiddleware):
-    """Replaces the session's user with the token's when a token is presented.
+def resolve_socket_user(scope: dict[str, Any]) -> dict[str, Any]:
+    """Who opened the socket, for core.realtime's SocketAuthMiddleware (on the database thread).
 
-    A presented but unknown token means anonymous: it never falls back to the session.
+    A presented token decides alone: an unknown one means anonymous, never a fallback to the
+    session. Otherwise the session cookie's user, unless the session is one the next page
+    would sign out for idleness.
     """
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        key, subprotocol = token_from_scope(scope)
-        if key is not None:
-            scope = dict(scope)
-            scope["user"] = await user_for_token(key)
-            scope["auth_subprotocol"] = subprotocol
-            # Which credential the socket stands on: a close event names it (accounts.sockets).
-            scope["auth_via_token"] = True
-        elif _session_idle(scope):
-            scope = dict(scope)
-            scope["user"] = AnonymousUser()
-        return await super().__call__(scope, receive, send)
-
-
-def _session_idle(scope: dict[str, Any]) -> bool:
-    """A session signed out for idleness on the next page is refused here too (the channels
-    auth middleware has loaded it already: no query)."""
-    user, session = scope.get("user"), scope.get("session")
-    if user is None or session is None or not user.is_authenticated:
-        return False
-    return session_idle(session, time.time())
+    found = resolve_session(scope)
+    key, subprotocol = token_from_scope(scope)
+    if key is not None:
+        # Which credential the socket stands on: a close event names it (accounts.sockets).
+        found.update(user=user_for_token(key), auth_subprotocol=subprotocol, auth_via_token=True)
+    elif found["user"].is_authenticated and session_idle(found["session"], time.time()):
+        found["user"] = AnonymousUser()
+    return found
 
 
 def credentials_valid(scope: dict[str, Any]) -> bool:
@@ -145,7 +131,7 @@ def websocket_application(routes: list[URLPattern]) -> Any:
     fallback = re_path(r"", UnknownRouteConsumer.as_asgi())
     return CloseOnDatabaseError(
         SameOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*routes, fallback])))
+            SocketAuthMiddleware(URLRouter([*routes, fallback]), resolve_socket_user)
         )
     )
 
@@ -180,7 +166,7 @@ class CloseOnDatabaseError:
             return None
 
 
-class UnknownRouteConsumer(AsyncWebsocketConsumer):
+class UnknownRouteConsumer(SocketConsumer):
     """Every /ws/ path no route takes: the handshake is refused (403) with a warning."""
 
     async def connect(self) -> None:

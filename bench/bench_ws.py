@@ -1,15 +1,24 @@
-"""WebSocket chat benchmark: our chat consumer against a bare echo relay in the same server.
+"""WebSocket benchmark: Painmap's chat against a bare Channels relay, both measured in one run.
 
-    python bench/bench_ws.py                 # 20 pairs, 10 msg/s per pair, 30 s
-    python bench/bench_ws.py --saturate      # 100 pairs (the issue's "past saturation" load)
-    python bench/bench_ws.py --saturate --rate 30   # 3000 msg/s offered: past it on 2 cores
-    python bench/bench_ws.py --pairs 5 --duration 5
+    python bench/bench_ws.py                      # handshakes, 20 pairs x 10 msg/s for 30 s
+    python bench/bench_ws.py --saturate           # 100 pairs (past saturation on 2 cores)
+    python bench/bench_ws.py --idle 5000          # + memory of 5,000 idle sockets, and a burst
+                                                  #   of 50 frames with them open
+    python bench/bench_ws.py --pairs 5 --duration 5 --handshakes 100
 
-Starts its own Daphne on 127.0.0.1 (a temp SQLite file, or DATABASE_URL / REDIS_URL from the
-environment) with PAINMAP_BENCH_ECHO=1, which mounts the echo floor. Each pair's two sides send
-alternately at the set rate; every frame carries (pair, side, seq, send time). Figures: delivered
-vs expected at the peer, duplicates, order, latency send -> arrival at the peer, connect time,
-history-on-connect time, server CPU per message (/proc/<pid>/stat) and peak memory (VmHWM).
+Two Daphne processes on 127.0.0.1: Painmap (config.asgi, a temp SQLite file, or DATABASE_URL /
+REDIS_URL from the environment) and the floor, bench/bare_ws (a bare Channels project: no
+database, no auth, Channels' in-memory layer). Phases, each on both servers:
+
+- handshakes: open and close `--handshakes` sockets (token sockets on Painmap, 10 at a time);
+  server CPU per handshake and handshakes per second.
+- load: each pair's two sides send alternately at the set rate; every frame carries (pair, side,
+  seq, send time). Delivered vs sent at the peer, duplicates, order, latency send -> arrival at
+  the peer, connect time, history-on-connect time, server CPU per message (/proc/<pid>/stat).
+- idle (with --idle N): N sockets opened and left idle; the server's RSS growth (VmRSS) per
+  socket and in all; then, with them open, one pair sends a burst of 50 frames: p50/p99.
+
+Figures are only comparable within one run on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +42,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadgen import process_cpu_seconds, process_memory
-from e2e.live_server import LiveServer
+from e2e.live_server import ROOT, LiveServer, free_port
 
 
 def origin_of(ws_url: str) -> str:
@@ -52,16 +63,10 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-class Server(LiveServer):
-    """The shared live Daphne (e2e/live_server.py), with the echo floor mounted and the
-    process figures the benchmark reads."""
+class Measured:
+    """What the benchmark reads of a server process."""
 
-    def __init__(self, tmp: Path) -> None:
-        # The chat's flood guard (10 frames/s per socket) would turn a fast run's frames into
-        # errors; the echo floor has none, and the benchmark measures delivery: lifted.
-        super().__init__(
-            tmp, extra_env={"PAINMAP_BENCH_ECHO": "1", "CHAT_RATE_PER_SECOND": "100000"}
-        )
+    pid: int
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.pid)
@@ -79,8 +84,62 @@ class Server(LiveServer):
         return process_memory(self.pid).get(key, 0)
 
 
-def create_users(server: Server, pairs: int, prefix: str) -> list[tuple[str, str, str, str]]:
-    """`pairs` pairs of users with tokens and HISTORY stored messages each, in one shell call."""
+class Server(Measured, LiveServer):
+    """Painmap: the shared live Daphne (e2e/live_server.py) and the figures the benchmark reads."""
+
+    def __init__(self, tmp: Path) -> None:
+        # The chat's flood guard (10 frames/s per socket) would turn a fast run's frames into
+        # errors; the bare relay has none, and the benchmark measures delivery: lifted.
+        super().__init__(tmp, extra_env={"CHAT_RATE_PER_SECOND": "100000"})
+
+
+APP = "bench.bare_ws.asgi:application"
+
+
+class BareServer(Measured):
+    """The floor: bench/bare_ws in a Daphne process of its own."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.log_path = tmp / f"bare-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bare_ws.settings"}
+        self.log = open(self.log_path, "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.pid = self.process.pid
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bare relay exited:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the bare relay did not answer in 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.log.close()
+
+
+def create_users(
+    server: Server, pairs: int, prefix: str, history: int = HISTORY
+) -> list[tuple[str, str, str, str]]:
+    """`pairs` pairs of users with tokens and `history` stored messages each, in one shell call."""
     code = f"""
 import json
 from accounts.models import User
@@ -107,7 +166,7 @@ tokens = dict(Token.objects.filter(user__in=users).values_list("user__username",
 msgs = []
 for i in range({pairs}):
     a, b = by_name[f"{prefix}{{i}}a"], by_name[f"{prefix}{{i}}b"]
-    for k in range({HISTORY}):
+    for k in range({history}):
         s, r = (a, b) if k % 2 else (b, a)
         msgs.append(Message(sender=s, receiver=r, text=f"history {{k}}"))
 Message.objects.bulk_create(msgs, batch_size=2000)
@@ -337,6 +396,117 @@ def report(result: Result, floor: Result | None) -> None:
         )
 
 
+async def handshakes(server: Measured, label: str, urls: list[str], count: int) -> dict:
+    """Open and close `count` sockets, 10 at a time; the server's CPU per handshake."""
+    await server.settle()
+    failed = 0
+    queue = [urls[i % len(urls)] for i in range(count)]
+
+    async def worker() -> None:
+        nonlocal failed
+        while queue:
+            url = queue.pop()
+            try:
+                async with connect(url, origin=origin_of(url), ping_interval=None, open_timeout=30):
+                    pass
+            except Exception:
+                failed += 1
+
+    cpu0, t0 = server.cpu_seconds(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(10)))
+    elapsed = time.perf_counter() - t0
+    await server.settle()  # the closes' work is the handshakes' too
+    cpu = server.cpu_seconds() - cpu0
+    done = count - failed
+    figures = {"cpu_ms": 1000 * cpu / max(1, done), "per_s": done / elapsed, "failed": failed}
+    print(
+        f"\n== handshakes: {label}\n  {done}/{count} in {elapsed:.1f} s ({figures['per_s']:.0f}/s),"
+        f" server CPU {figures['cpu_ms']:.2f} ms per handshake (open + close)"
+    )
+    return figures
+
+
+async def idle_and_burst(
+    server: Measured, label: str, idle_urls: list[str], pair: tuple[str, str], frame
+) -> dict:
+    """Open every idle URL and leave it open; the server's RSS growth. Then one pair sends a
+    burst of 50 frames (25 each side, at once): latency to the peer, p50/p99."""
+    await server.settle()
+    rss0 = server.vm("VmRSS")
+    sockets = []
+    t0 = time.perf_counter()
+    failed = 0
+    for start in range(0, len(idle_urls), 100):  # 100 handshakes in flight at most
+        batch = idle_urls[start : start + 100]
+        opened = await asyncio.gather(
+            *(
+                connect(u, origin=origin_of(u), ping_interval=None, open_timeout=60, max_queue=None)
+                for u in batch
+            ),
+            return_exceptions=True,
+        )
+        for ws in opened:
+            if isinstance(ws, Exception):
+                failed += 1
+            else:
+                sockets.append(ws)
+    connect_s = time.perf_counter() - t0
+    await server.settle()
+    rss = server.vm("VmRSS")
+    grown = (rss - rss0) / 1024
+    print(
+        f"\n== {len(sockets)} idle sockets: {label} ({failed} failed)\n"
+        f"  connected in {connect_s:.1f} s; server VmRSS {rss / 1024:.0f} MiB "
+        f"(+{grown:.0f} MiB, {1024 * grown / max(1, len(sockets)):.1f} KiB per socket)"
+    )
+    latencies: list[float] = []
+    try:
+        a_url, b_url = pair
+        async with (
+            connect(a_url, origin=origin_of(a_url), ping_interval=None, max_queue=None) as a,
+            connect(b_url, origin=origin_of(b_url), ping_interval=None, max_queue=None) as b,
+        ):
+            await asyncio.sleep(0.5)
+            sent: dict[str, float] = {}
+
+            async def collect(ws, mine: str) -> None:
+                while True:
+                    raw = await ws.recv()
+                    text = json.loads(raw)["message"] if raw.startswith("{") else raw
+                    if text in sent and not text.startswith(mine):
+                        latencies.append(time.perf_counter() - sent[text])
+
+            readers = [asyncio.create_task(collect(a, "a")), asyncio.create_task(collect(b, "b"))]
+            for i in range(25):
+                for side, ws in (("a", a), ("b", b)):
+                    text = f"{side}-burst-{i}"
+                    sent[text] = time.perf_counter()
+                    await ws.send(frame(text))
+            deadline = time.perf_counter() + 60
+            while len(latencies) < 50 and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            for task in readers:
+                task.cancel()
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    figures = {
+        "rss_mib": rss / 1024,
+        "grown_mib": grown,
+        "p50_ms": 1000 * pct(latencies, 50),
+        "p99_ms": 1000 * pct(latencies, 99),
+        "delivered": len(latencies),
+    }
+    print(
+        f"  burst of 50 frames with them open: {len(latencies)}/50 delivered, "
+        f"p50/p99 {figures['p50_ms']:.1f} / {figures['p99_ms']:.1f} ms"
+    )
+    return figures
+
+
+def ratio(ours: float, floor: float) -> str:
+    return f"x{ours / floor:.2f}" if floor else "n/a"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -345,36 +515,57 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="messages per second per pair")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sending (max 120)")
     parser.add_argument("--saturate", action="store_true", help="100 pairs, past saturation")
+    parser.add_argument("--handshakes", type=int, default=300, help="0 skips (max 5000)")
+    parser.add_argument("--idle", type=int, default=0, help="idle sockets to open (max 10000)")
     args = parser.parse_args()
     if args.saturate:
         args.pairs = 100
     args.duration = min(args.duration, 120.0)
     args.pairs = min(args.pairs, 500)
+    args.handshakes = min(args.handshakes, 5000)
+    args.idle = min(args.idle, 10_000)
     layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
     db = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     print(
         f"bench_ws: {args.pairs} pairs x {args.rate:g} msg/s per pair for {args.duration:g} s; "
-        f"{db}, {layer} channel layer; {os.cpu_count()} CPUs"
+        f"{db}, {layer} channel layer; {os.cpu_count()} CPUs; load average "
+        f"{os.getloadavg()[0]:.1f} at the start"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp))
+        server, bare = Server(Path(tmp)), BareServer(Path(tmp))
         server.start()
+        bare.start()
         try:
             prefix = f"b{uuid.uuid4().hex[:5]}u"
             users = create_users(server, args.pairs, prefix)
+            # Users without history for handshakes and idle sockets (+1 pair for the burst).
+            quiet = create_users(server, max(5, args.idle // 2) + 1, prefix + "q", history=0)
             base = f"ws://127.0.0.1:{server.port}"
-            echo_urls = [
-                (f"{base}/ws/bench/echo/{i}/?token={ta}", f"{base}/ws/bench/echo/{i}/?token={tb}")
-                for i, (_, ta, _, tb) in enumerate(users)
-            ]
-            chat_urls = [
-                (f"{base}/ws/chat/{b}/?token={ta}", f"{base}/ws/chat/{a}/?token={tb}")
-                for a, ta, b, tb in users
-            ]
+            floor_base = f"ws://127.0.0.1:{bare.port}"
+
+            def chat(a: str, ta: str, b: str, tb: str) -> tuple[str, str]:
+                return f"{base}/ws/chat/{b}/?token={ta}", f"{base}/ws/chat/{a}/?token={tb}"
+
+            def relay(i: int) -> tuple[str, str]:
+                return f"{floor_base}/ws/relay/{i}/", f"{floor_base}/ws/relay/{i}/"
+
+            chat_frame = lambda text: json.dumps({"message": text})  # noqa: E731
+            if args.handshakes:
+                hs_floor = await handshakes(
+                    bare, "bare relay", [relay(i)[0] for i in range(len(quiet))], args.handshakes
+                )
+                hs = await handshakes(
+                    server, "Painmap chat (token)", [chat(*u)[0] for u in quiet], args.handshakes
+                )
+                cpu_x = ratio(hs["cpu_ms"], hs_floor["cpu_ms"])
+                print(
+                    f"  vs floor          : CPU/handshake {cpu_x},"
+                    f" handshakes/s {ratio(hs['per_s'], hs_floor['per_s'])}"
+                )
             floor = await run_load(
-                server,
-                "floor: bare echo relay",
-                echo_urls,
+                bare,
+                "floor: bare Channels relay (own process)",
+                [relay(i) for i in range(len(users))],
                 args.rate,
                 args.duration,
                 0,
@@ -384,16 +575,37 @@ async def main() -> None:
             await server.settle()
             ours = await run_load(
                 server,
-                "chat consumer",
-                chat_urls,
+                "Painmap chat consumer",
+                [chat(*u) for u in users],
                 args.rate,
                 args.duration,
                 HISTORY,
-                lambda text: json.dumps({"message": text}),
+                chat_frame,
             )
             report(ours, floor)
+            if args.idle:
+                idle_floor = await idle_and_burst(
+                    bare,
+                    "bare relay",
+                    [relay(10_000 + i)[i % 2] for i in range(args.idle)],
+                    relay(0),
+                    lambda text: text,
+                )
+                idle = await idle_and_burst(
+                    server,
+                    "Painmap chat",
+                    [chat(*quiet[1 + i // 2])[i % 2] for i in range(args.idle)],
+                    chat(*quiet[0]),
+                    chat_frame,
+                )
+                grown_x = ratio(idle["grown_mib"], idle_floor["grown_mib"])
+                print(
+                    f"  vs floor          : RSS growth {grown_x},"
+                    f" burst p99 {ratio(idle['p99_ms'], idle_floor['p99_ms'])}"
+                )
         finally:
             server.stop()
+            bare.stop()
 
 
 if __name__ == "__main__":

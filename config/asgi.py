@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-# The event loop thread is busy under load, and the one database thread (sync_to_async) then
-# waits up to the default 5 ms switch interval for the GIL after every SQLite/psycopg call.
-# 0.5 ms cut the chat benchmark's p99 from ~1 s to ~90 ms at 200 messages/s (bench/bench_ws.py).
-sys.setswitchinterval(0.0005)
 
 # Django must be set up before anything imports models (consumers, the auth middleware).
 django_asgi_app = get_asgi_application()

@@ -175,6 +175,21 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# The real-time seam's speed tricks (core/realtime/, docs/architecture.md), each switchable here
+# so that the benchmark can show what it buys. All on by default.
+# Keep the sockets' database-thread connection between calls (core/realtime/db.py).
+REALTIME_KEEP_CONNECTION = env_bool("REALTIME_KEEP_CONNECTION", True)
+# Most chat messages stored per trip to the database thread; 1 = no batching (batcher.py).
+REALTIME_BATCH_SIZE = env_int("REALTIME_BATCH_SIZE", 200)
+# SQLite: WAL checkpoints from a worker thread, never inside a send (db.py).
+REALTIME_SQLITE_CHECKPOINT_OFF_PATH = env_bool("REALTIME_SQLITE_CHECKPOINT_OFF_PATH", True)
+# Pushes from the database thread leave through one outbox per event loop (outbox.py).
+REALTIME_OUTBOX = env_bool("REALTIME_OUTBOX", True)
+# The in-memory channel layer sweeps expired messages at most once a second (layers.py).
+REALTIME_AMORTISED_EXPIRY = env_bool("REALTIME_AMORTISED_EXPIRY", True)
+# What `core.realtime.store_message` stores through (called with items=[...]).
+REALTIME_MESSAGE_STORE = "messaging.services.send_messages"
+
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     # Pub/Sub, not channels_redis.core: on this app's load (many two-person groups) the core
@@ -197,7 +212,12 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        "default": {
+            "BACKEND": "core.realtime.layers.AmortisedInMemoryChannelLayer"
+            if REALTIME_AMORTISED_EXPIRY
+            else "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

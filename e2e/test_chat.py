@@ -226,3 +226,56 @@ def test_chat_without_javascript_posts_and_keeps_the_text_out_of_urls(
         ".values_list('receiver__username', 'text')))"
     )
     assert stored.strip().splitlines()[-1] == repr([(doctor, text)])
+
+
+def test_a_message_whose_answer_was_lost_is_resent_and_stored_once(
+    browser, base_url, people, daphne_server
+) -> None:
+    """Issue #14: the socket drops after the server stored a message but before its answer
+    reached the page. The chat box reconnects by itself, sends the message again with the same
+    client_id, and the server answers with the stored one: shown once, stored once."""
+    patient, doctor = people
+    text = f"answer lost {uuid.uuid4().hex[:8]}"
+    pat_context, pat = sign_in(browser, base_url, patient)
+    connections: list[str] = []
+    resent: list[str] = []
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+        first = not connections
+        connections.append(ws.url)
+
+        def to_server(message) -> None:
+            if not first and text in str(message):
+                resent.append(str(message))
+            server.send(message)
+
+        def to_page(message) -> None:
+            if first and text in str(message):
+                # Stored and answered by the server; the page never hears it, and the socket
+                # ends as a restarting server's does (1012: the extension reconnects).
+                ws.close(code=1012)
+                return
+            ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    pat.route_web_socket(re.compile(r"/ws/chat/"), route)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        wait_for_socket(pat)
+        send(pat, text)
+        expect(pat.locator(".chat-bubble")).to_have_text([text])
+        assert len(connections) == 2
+        assert len(resent) == 1
+        assert '"client_id"' in resent[0]
+        pat.reload()  # what the server has, rendered by the page
+        expect(pat.locator(".chat-bubble")).to_have_text([text])
+    finally:
+        pat_context.close()
+    stored = daphne_server.shell(
+        "from messaging.models import Message\n"
+        f"print(Message.objects.filter(sender__username='{patient}').count())"
+    )
+    assert stored.strip().splitlines()[-1] == "1"

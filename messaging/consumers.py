@@ -3,7 +3,10 @@
 One chat socket speaks one of two dialects, chosen when it connects: JSON Messages for API
 clients (the default, the original backend's contract), or server-rendered HTML fragments with
 `hx-swap-oob` for the browser's htmx ws extension (`?html=1`). Whatever the dialect, every frame
-a client sends is {"message": "..."} (htmx adds a "HEADERS" key, which is ignored).
+a client sends is {"message": "...", "client_id": "<uuid>"} (client_id optional).
+
+The machinery under them (the database thread, batching, the outbox, the socket base class) is
+core.realtime's; here are only the chat's rules.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 import zoneinfo
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 from django.template.loader import render_to_string
@@ -33,8 +35,8 @@ from accounts.sockets import (
 )
 from accounts.ws_auth import still_signed_in
 from config import client_json
-from config.db import on_database_thread
-from messaging import services, writer
+from core.realtime import SocketConsumer, on_database_thread, store_message
+from messaging import services
 from messaging.models import Message, conversations_for, pair_group, user_group
 
 # How many messages a browser gets back on reconnect before it is simply sent the whole list.
@@ -109,18 +111,15 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
 _store_read = on_database_thread(services.mark_read)
 
 
-class SocketConsumer(AsyncWebsocketConsumer):
-    """A WebSocket consumer that leaves the database thread alone between its own queries.
+class SignedInConsumer(SocketConsumer):
+    """A socket of a signed-in user that ends when what it was opened with ends.
 
-    Channels (4.2+) closes the database connections before every frame and every channel-layer
-    event: a hop to the one shared database thread each time, which also closed the send path's
-    kept connection (and on SQLite checkpointed the WAL with an fsync) three times per message.
-    Every query here runs through config.db.on_database_thread, which keeps that thread's one
-    connection and drops it when it fails.
+    It joins the user's close group (accounts.sockets) before its credential is checked, takes
+    no frame and passes no event on once that credential ended (a message sent after a sign-out
+    is not stored), and checks the credential again at most every CREDENTIALS_RECHECK seconds
+    while it sends, in case a close event was lost (the channel layer is best effort).
     """
 
-    # Set by a close event meant for this socket (accounts.sockets): from then on it takes no
-    # frame (a message sent after a sign-out is not stored) and passes no event on.
     credentials_ended = False
     # When the credential was last checked (time.monotonic()); 0 before the socket connected.
     credentials_checked = 0.0
@@ -129,19 +128,15 @@ class SocketConsumer(AsyncWebsocketConsumer):
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         user = self.scope.get("user")
-        group = credentials_group(user.pk) if user is not None and user.is_authenticated else None
-        if group is not None:
+        if user is not None and user.is_authenticated:
             # Join first, then check: a credential that ends in between is either seen ended
             # here or closes the socket through the group.
             self.opened_at = time.time()
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.join(credentials_group(user.pk))
             if not await self._credentials_still_valid():
-                self.groups.append(group)
                 await self.close(code=CREDENTIALS_ENDED)
                 return
-        await super().websocket_connect(message)
-        if group is not None:
-            self.groups.append(group)  # left on disconnect
+        await self.connect()
 
     async def _credentials_still_valid(self) -> bool:
         try:
@@ -154,9 +149,9 @@ class SocketConsumer(AsyncWebsocketConsumer):
         self.credentials_ended = not valid
         return valid
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
+    async def admit(self, message: dict[str, Any]) -> bool:
         if self.credentials_ended and message["type"] != "websocket.disconnect":
-            return
+            return False
         if (
             message["type"] == "websocket.receive"
             and self.credentials_checked
@@ -164,11 +159,8 @@ class SocketConsumer(AsyncWebsocketConsumer):
             and not await self._credentials_still_valid()
         ):
             await self.close(code=CREDENTIALS_ENDED)
-            return
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+            return False
+        return True
 
     async def sockets_close(self, event: dict[str, Any]) -> None:
         """What the socket was opened with ended, or what it may do changed: close (4401/4403)."""
@@ -186,11 +178,107 @@ class SocketConsumer(AsyncWebsocketConsumer):
         await self.close(code=event["code"])
 
 
-class ChatConsumer(SocketConsumer):
-    """`/ws/chat/<peer>/`: history on connect, then every message of the pair, live."""
+class JsonDialect:
+    """The original backend's contract: one Message object per frame, errors as {"error"}."""
+
+    marks_read = False  # an API client says what it read (the REST API)
+
+    def __init__(self, user: User, peer: User) -> None:
+        self.user, self.peer = user, peer
+
+    def history(self, messages: list[Message]) -> list[str]:
+        return [json.dumps(services.message_data(m)) for m in messages]
+
+    def history_limit(self, after: int) -> int | None:
+        return None  # everything after `after`
+
+    def message(self, message: Message) -> str:
+        return json.dumps(services.message_data(message))
+
+    def pushed(self, data: dict[str, Any], event: dict[str, Any]) -> str:
+        return json.dumps(data)
+
+    def read(self, event: dict[str, Any]) -> str | None:
+        return None
+
+    def cleared(self) -> str | None:
+        return None
+
+    def error(self, text: str, client_id: uuid.UUID | None) -> str:
+        if client_id is None:
+            return json.dumps({"error": text})
+        return json.dumps({"error": text, "client_id": str(client_id)})
+
+
+class HtmlDialect:
+    """The browser's htmx ws extension: server-rendered fragments with `hx-swap-oob`."""
+
+    marks_read = True  # an open chat box counts as seen
+
+    def __init__(self, user: User, peer: User) -> None:
+        self.user, self.peer = user, peer
+
+    def history_limit(self, after: int) -> int | None:
+        # The page already shows the latest messages; a reconnect catches up to HTML_CATCH_UP.
+        return HTML_CATCH_UP + 1 if after else 0
+
+    def history(self, messages: list[Message]) -> list[str]:
+        if not messages:
+            return []
+        if len(messages) > HTML_CATCH_UP:
+            # Too far behind to append: replace the list with the latest messages.
+            return [
+                self._render(
+                    "messaging/chat.html#message-list",
+                    {"messages": messages[1:], "has_older": True, "oob": True},
+                )
+            ]
+        return [self._render("messaging/chat.html#new-messages", {"messages": messages})]
+
+    def message(self, message: Message) -> str:
+        return self._render("messaging/chat.html#new-messages", {"messages": [message]})
+
+    def pushed(self, data: dict[str, Any], event: dict[str, Any]) -> str:
+        client_id = data.get("client_id")
+        message = Message(
+            id=data["id"],
+            sender_id=event["sender_id"],
+            receiver_id=event["receiver_id"],
+            text=data["message"],
+            timestamp=datetime.fromisoformat(data["timestamp"]),
+            client_id=uuid.UUID(client_id) if client_id else None,
+        )
+        return self.message(message)
+
+    def read(self, event: dict[str, Any]) -> str | None:
+        if event["reader_id"] == self.user.pk:
+            return None
+        return self._render("messaging/chat.html#read-ticks", event)
+
+    def cleared(self) -> str | None:
+        return self._render("messaging/chat.html#message-list", {"messages": [], "oob": True})
+
+    def error(self, text: str, client_id: uuid.UUID | None) -> str:
+        return self._render(
+            "messaging/chat.html#chat-error", {"error": text, "client_id": client_id}
+        )
+
+    def _render(self, template: str, context: dict[str, Any]) -> str:
+        with user_timezone(self.user):
+            return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
+
+
+class ChatConsumer(SignedInConsumer):
+    """`/ws/chat/<peer>/`: history on connect, then every message of the pair, live.
+
+    Frames from the client: {"message": "...", "client_id": "<uuid>"} (client_id optional; htmx
+    adds a "HEADERS" key, which is ignored). The dialect (JSON or HTML, `?html=1`) is chosen once
+    here and renders every frame the socket sends.
+    """
 
     user: User
     peer: User
+    dialect: JsonDialect | HtmlDialect
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -203,48 +291,28 @@ class ChatConsumer(SocketConsumer):
             return
         self.user, self.peer = user, peer
         query = _query(self.scope)
-        self.html = query.get("html") == "1"
+        dialect = HtmlDialect if query.get("html") == "1" else JsonDialect
+        self.dialect = dialect(user, peer)
         try:
             after = max(0, int(query.get("after", "0")))
         except ValueError:
             after = 0
         self.sent_ids: set[int] = set()
         self.rate_limit = RateLimit(settings.CHAT_RATE_PER_SECOND, settings.CHAT_RATE_BURST)
-        self.group = pair_group(user.pk, peer.pk)
         # Join before reading the history: a message stored in between is then both in the
         # history and in the group, and sent_ids drops the second copy.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.groups.append(self.group)
+        await self.join(pair_group(user.pk, peer.pk))
         await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
-        if self.html:
-            await self._send_html_history(after)
-        else:
-            history = await _history(user, peer, after, None)
-            # Only messages stored while we connected can come twice: the newest few.
-            self.sent_ids.update(m.pk for m in history[-RACE_WINDOW:])
-            for message in history:
-                await self.send(text_data=json.dumps(services.message_data(message)))
-
-    async def _send_html_history(self, after: int) -> None:
-        if not after:
-            return  # the page already shows the latest messages
-        messages = await _history(self.user, self.peer, after, HTML_CATCH_UP + 1)
-        if not messages:
+        limit = self.dialect.history_limit(after)
+        if limit == 0:
             return
-        self.sent_ids.update(m.pk for m in messages)
-        if len(messages) > HTML_CATCH_UP:
-            # Too far behind to append: replace the list with the latest messages.
-            await self.send(
-                text_data=self._render(
-                    "messaging/chat.html#message-list",
-                    {"messages": messages[1:], "has_older": True, "oob": True},
-                )
-            )
-        else:
-            await self.send(
-                text_data=self._render("messaging/chat.html#new-messages", {"messages": messages})
-            )
-        await self._mark_read(messages[-1].pk)
+        history = await _history(user, peer, after, limit)
+        # Only messages stored while we connected can come twice: the newest few.
+        self.sent_ids.update(m.pk for m in history[-RACE_WINDOW:])
+        for frame in self.dialect.history(history):
+            await self.send(text_data=frame)
+        if history and self.dialect.marks_read:
+            await self._mark_read(history[-1].pk)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.rate_limit.allow():
@@ -263,28 +331,33 @@ class ChatConsumer(SocketConsumer):
         if not isinstance(frame, dict) or "message" not in frame:
             await self._error('Frames must be JSON objects with a "message".')
             return
+        client_id = None
         try:
-            text = services.clean_text(frame["message"])
-            await writer.store(self.user, self.peer, text)
+            client_id = services.clean_client_id(frame.get("client_id"))
+            sent: services.Sent = await store_message(
+                sender=self.user,
+                receiver=self.peer,
+                text=frame["message"],  # validated once, by the service
+                client_id=client_id,
+            )
         except services.MessageError as exc:
-            await self._error(str(exc))
+            await self._error(str(exc), client_id)
+            return
         except DatabaseError:
-            # Only this message failed (the writer stored the rest of its batch); the socket
+            # Only this message failed (the batcher stored the rest of its batch); the socket
             # stays open and the sender may simply send it again.
             logger.warning("Chat message from user %s not stored: database error", self.user.pk)
-            await self._error(STORE_FAILED)
+            await self._error(STORE_FAILED, client_id)
+            return
+        if not sent.created:
+            # A resend: nothing was pushed, so answer this socket with what is stored.
+            self.sent_ids.add(sent.message.pk)
+            await self.send(text_data=self.dialect.message(sent.message))
 
-    async def _error(self, text: str) -> None:
-        if self.html:
-            await self.send(
-                text_data=self._render("messaging/chat.html#chat-error", {"error": text})
-            )
-        else:
-            await self.send(text_data=json.dumps({"error": text}))
-
-    def _render(self, template: str, context: dict[str, Any]) -> str:
-        with user_timezone(self.user):
-            return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
+    async def _error(self, text: str, client_id: uuid.UUID | None = None) -> None:
+        """An error frame; it names the frame's client_id when it had one, so that a client
+        knows which message it is about and does not send it again."""
+        await self.send(text_data=self.dialect.error(text, client_id))
 
     async def _mark_read(self, up_to_id: int) -> None:
         try:
@@ -297,36 +370,22 @@ class ChatConsumer(SocketConsumer):
     async def chat_message(self, event: dict[str, Any]) -> None:
         data = event["message"]
         if data["id"] in self.sent_ids:
-            self.sent_ids.discard(data["id"])  # the history had it; later ids never repeat
+            self.sent_ids.discard(data["id"])  # sent already; later ids never repeat
             return
-        if not self.html:
-            await self.send(text_data=json.dumps(data))
-            return
-        message = Message(
-            id=data["id"],
-            sender_id=event["sender_id"],
-            receiver_id=event["receiver_id"],
-            text=data["message"],
-            timestamp=datetime.fromisoformat(data["timestamp"]),
-        )
-        await self.send(
-            text_data=self._render("messaging/chat.html#new-messages", {"messages": [message]})
-        )
-        if message.receiver_id == self.user.pk:
-            await self._mark_read(message.pk)  # an open chat box counts as seen
+        await self.send(text_data=self.dialect.pushed(data, event))
+        if self.dialect.marks_read and event["receiver_id"] == self.user.pk:
+            await self._mark_read(data["id"])
 
     async def chat_read(self, event: dict[str, Any]) -> None:
-        if self.html and event["reader_id"] != self.user.pk:
-            await self.send(text_data=self._render("messaging/chat.html#read-ticks", event))
+        frame = self.dialect.read(event)
+        if frame is not None:
+            await self.send(text_data=frame)
 
     async def chat_cleared(self, event: dict[str, Any]) -> None:
         self.sent_ids.clear()
-        if self.html:
-            await self.send(
-                text_data=self._render(
-                    "messaging/chat.html#message-list", {"messages": [], "oob": True}
-                )
-            )
+        frame = self.dialect.cleared()
+        if frame is not None:
+            await self.send(text_data=frame)
 
 
 @on_database_thread
@@ -337,7 +396,7 @@ def _inbox_context(user: User, with_list: bool) -> dict[str, Any]:
     return context
 
 
-class InboxConsumer(SocketConsumer):
+class InboxConsumer(SignedInConsumer):
     """`/ws/inbox/`: the header's unread badge (and, with `?list=1`, the inbox rows), live."""
 
     async def connect(self) -> None:
@@ -347,9 +406,7 @@ class InboxConsumer(SocketConsumer):
             return
         self.user: User = user
         self.with_list = _query(self.scope).get("list") == "1"
-        group = user_group(user.pk)
-        await self.channel_layer.group_add(group, self.channel_name)
-        self.groups.append(group)
+        await self.join(user_group(user.pk))
         await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
         await self.inbox_changed({})
 

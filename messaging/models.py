@@ -44,6 +44,8 @@ class Message(models.Model):
     text = models.TextField(max_length=MAX_LENGTH)
     timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Chosen by the sending client (a UUID) so that a resend after a reconnect is stored once.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = MessageQuerySet.as_manager()
 
@@ -63,6 +65,11 @@ class Message(models.Model):
                 condition=~Q(sender=models.F("receiver")), name="message_not_to_self"
             ),
             models.CheckConstraint(condition=~Q(text=""), name="message_text_not_empty"),
+            models.UniqueConstraint(
+                fields=["sender", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_sender_client_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,25 +1,23 @@
 """The one write path of messaging: send, mark read, delete — each broadcast after commit.
 
-The database is the truth and the push is best effort: every broadcast goes out in
-`transaction.on_commit`, so a socket never hears of a message that was rolled back, and a client
-that missed a push resyncs from the last id it saw.
+Synchronous domain code. The database is the truth and the push is best effort: every broadcast
+goes out through core.realtime's `broadcast_on_commit`, so a socket never hears of a message that
+was rolled back, and a client that missed a push resyncs from the last id it saw.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import weakref
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import access
 from accounts.models import User
+from core.realtime import broadcast_on_commit
 from messaging.models import MAX_LENGTH, Message, pair_group, user_group
 
 
@@ -62,132 +60,111 @@ def clean_text(text: Any) -> str:
 
 def message_data(message: Message) -> dict[str, Any]:
     """The API's Message shape (the sender and receiver must already be loaded)."""
-    return {
+    data = {
         "id": message.pk,
         "sender": message.sender.username,
         "receiver": message.receiver.username,
         "message": message.text,
         "timestamp": message.timestamp.isoformat(),
     }
+    if message.client_id is not None:  # only for clients that sent one: the old shape otherwise
+        data["client_id"] = str(message.client_id)
+    return data
 
 
-logger = logging.getLogger(__name__)
+class NewMessage(TypedDict, total=False):
+    """One message to send: `client_id` (a UUID the client chose) makes a resend harmless."""
 
-# One outbox per event loop: pushes leave in the order they were committed, and the database
-# thread never waits on the channel layer (a Redis round trip per group per message).
-_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue] = (
-    weakref.WeakKeyDictionary()
-)
+    sender: User
+    receiver: User
+    text: Any
+    client_id: uuid.UUID | None
 
 
-def _server_loop() -> asyncio.AbstractEventLoop | None:
-    """The server's event loop when this code runs in one of its sync_to_async threads."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What became of a NewMessage: the stored message, and whether this call stored it
+    (False: the same sender sent the same client_id before, and that message is the answer)."""
+
+    message: Message
+    created: bool
+
+
+CLIENT_ID_REUSED = "This client_id was already used for another message."
+
+
+def clean_client_id(value: Any) -> uuid.UUID | None:
+    """A frame's optional `client_id`: a UUID in its text form, or None; MessageError otherwise."""
+    if value is None:
         return None
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    return loop if loop is not None and loop.is_running() else None
+    if not isinstance(value, str) or len(value) > 36:
+        raise MessageError("client_id must be a UUID.")
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise MessageError("client_id must be a UUID.") from exc
 
 
-# Badge and inbox refreshes are coalesced per user: at most one per this many seconds.
-INBOX_DEBOUNCE = 0.2
-
-
-async def _drain_outbox(queue: asyncio.Queue) -> None:
-    """Send what queued up: each group's events in order, different groups side by side.
-
-    With Redis every group_send is a round trip; one at a time capped a server at ~100
-    messages a second. "inbox.changed" only says "look again", so a user's repeats within
-    INBOX_DEBOUNCE collapse into one.
-    """
-    layer = get_channel_layer()
-    pending_inbox: set[str] = set()
-    flusher: asyncio.Task | None = None
-
-    async def flush_inbox() -> None:
-        while pending_inbox:
-            await asyncio.sleep(INBOX_DEBOUNCE)
-            groups = list(pending_inbox)
-            pending_inbox.clear()
-            await asyncio.gather(
-                *(_send_in_order(layer, g, [{"type": "inbox.changed"}]) for g in groups)
-            )
-
-    while True:
-        batch = [await queue.get()]
-        while not queue.empty():
-            batch.append(queue.get_nowait())
-        by_group: dict[str, list[dict[str, Any]]] = {}
-        for group, event in batch:
-            if event.get("type") == "inbox.changed":
-                pending_inbox.add(group)
-            else:
-                by_group.setdefault(group, []).append(event)
-        if pending_inbox and (flusher is None or flusher.done()):
-            flusher = asyncio.create_task(flush_inbox())
-        await asyncio.gather(*(_send_in_order(layer, g, e) for g, e in by_group.items()))
-
-
-async def _send_in_order(layer: Any, group: str, events: list[dict[str, Any]]) -> None:
-    for event in events:
-        try:
-            await layer.group_send(group, event)
-        except Exception:  # the push is best effort; clients resync from the database
-            logger.exception("Could not push %s to %s", event.get("type"), group)
-
-
-def _enqueue(loop: asyncio.AbstractEventLoop, group: str, event: dict[str, Any]) -> None:
-    queue = _outboxes.get(loop)
-    if queue is None:
-        queue = _outboxes[loop] = asyncio.Queue()
-        task = loop.create_task(_drain_outbox(queue))
-        task.add_done_callback(lambda _: _outboxes.pop(loop, None))
-    queue.put_nowait((group, event))
-
-
-def _broadcast(group: str, event: dict[str, Any]) -> None:
-    """Push an event to a group: through the server loop's outbox, or directly when sync."""
-    if get_channel_layer() is None:
-        return
-    loop = _server_loop()
-    if loop is not None:
-        # call_soon_threadsafe keeps the callbacks' order, so the outbox keeps commit order.
-        loop.call_soon_threadsafe(_enqueue, loop, group, event)
-    else:
-        async_to_sync(get_channel_layer().group_send)(group, event)
-
-
-def _on_commit_broadcast(events: list[tuple[str, dict[str, Any]]]) -> None:
-    def push() -> None:
-        for group, event in events:
-            _broadcast(group, event)
-
-    transaction.on_commit(push)
-
-
-def send_message(*, sender: User, receiver: User, text: Any) -> Message:
+def send_message(
+    *, sender: User, receiver: User, text: Any, client_id: uuid.UUID | None = None
+) -> Message:
     """Store a message from `sender` to `receiver`, then push it to both people's sockets.
 
     Raises MessageError for bad text or a pair that may not talk. One INSERT; the pushed event
     carries everything a socket needs, so receivers do no lookups.
     """
-    return send_messages(items=[(sender, receiver, text)])[0]
+    item: NewMessage = {
+        "sender": sender,
+        "receiver": receiver,
+        "text": text,
+        "client_id": client_id,
+    }
+    return send_messages(items=[item])[0].message
 
 
-def send_messages(*, items: list[tuple[User, User, Any]]) -> list[Message]:
-    """send_message for several (sender, receiver, text) at once: one transaction, one INSERT.
+def send_messages(*, items: list[NewMessage]) -> list[Sent]:
+    """send_message for several at once: one transaction, one INSERT, one Sent per item.
 
     All or nothing: MessageError names the first bad item and nothing is stored. The chat socket
-    batches what arrives while the database is busy, so a loaded server does fewer, larger
-    writes; pushes leave after the commit in id order.
+    batches what arrives while the database is busy (core.realtime), so a loaded server does
+    fewer, larger writes; pushes leave after the commit in id order.
+
+    Idempotent per (sender, client_id): an item whose client_id its sender used before is not
+    stored again and not pushed again; its Sent carries the stored message (created=False). The
+    same client_id for another peer or another text is a MessageError. The database's unique
+    constraint settles a race between two processes (an IntegrityError for the batch; stored one
+    by one, the loser then finds the winner's row).
     """
-    rows = []
-    allowed = access.chat_allowed_pairs({(sender, receiver) for sender, receiver, _ in items})
-    for sender, receiver, text in items:
+    allowed = access.chat_allowed_pairs({(item["sender"], item["receiver"]) for item in items})
+    earlier = _earlier_messages(items)
+    rows: list[Message] = []
+    plan: list[tuple[bool, Message | int]] = []  # (created, the message or the index in rows)
+    pending: dict[tuple[int, uuid.UUID], int] = {}
+    for item in items:
+        sender, receiver, client_id = item["sender"], item["receiver"], item.get("client_id")
+        text = clean_text(item["text"])
+        key = (sender.pk, client_id) if client_id is not None else None
+        if key is not None and key in earlier:
+            message = earlier[key]
+            if message.receiver_id != receiver.pk or message.text != text:
+                raise MessageError(CLIENT_ID_REUSED)
+            message.sender, message.receiver = sender, receiver
+            plan.append((False, message))
+            continue
+        if key is not None and key in pending:
+            row = rows[pending[key]]
+            if row.receiver_id != receiver.pk or row.text != text:
+                raise MessageError(CLIENT_ID_REUSED)
+            plan.append((False, pending[key]))
+            continue
         if (sender.pk, receiver.pk) not in allowed:
             raise MessageError(CANNOT_SEND)
-        rows.append(Message(sender=sender, receiver=receiver, text=clean_text(text)))
+        if key is not None:
+            pending[key] = len(rows)
+        plan.append((True, len(rows)))
+        rows.append(Message(sender=sender, receiver=receiver, text=text, client_id=client_id))
     with transaction.atomic():
-        messages = Message.objects.bulk_create(rows)
+        messages = Message.objects.bulk_create(rows) if rows else []
         events: list[tuple[str, dict[str, Any]]] = []
         for message in messages:
             events.append(
@@ -202,8 +179,27 @@ def send_messages(*, items: list[tuple[User, User, Any]]) -> list[Message]:
                 )
             )
             events.append((user_group(message.receiver_id), {"type": "inbox.changed"}))
-        _on_commit_broadcast(events)
-    return messages
+        broadcast_on_commit(events)
+    return [
+        Sent(target if isinstance(target, Message) else messages[target], created=created)
+        for created, target in plan
+    ]
+
+
+def _earlier_messages(items: list[NewMessage]) -> dict[tuple[int, uuid.UUID], Message]:
+    """The stored messages whose (sender, client_id) the items name: one query, none without
+    client ids."""
+    wanted = {
+        (item["sender"].pk, item["client_id"])
+        for item in items
+        if item.get("client_id") is not None
+    }
+    if not wanted:
+        return {}
+    condition = Q()
+    for sender_id, client_id in wanted:
+        condition |= Q(sender_id=sender_id, client_id=client_id)
+    return {(m.sender_id, m.client_id): m for m in Message.objects.filter(condition)}
 
 
 def mark_read(*, reader: User, peer: User, up_to_id: int | None = None) -> list[int]:
@@ -220,7 +216,7 @@ def mark_read(*, reader: User, peer: User, up_to_id: int | None = None) -> list[
         if not ids:
             return []
         Message.objects.filter(pk__in=ids).update(read_at=timezone.now())
-        _on_commit_broadcast(
+        broadcast_on_commit(
             [
                 (
                     pair_group(reader.pk, peer.pk),
@@ -236,7 +232,7 @@ def delete_conversation(*, user: User, peer: User) -> int:
     """Delete every message between `user` and `peer`, both directions; returns how many."""
     with transaction.atomic():
         count, _ = Message.objects.between(user, peer).delete()
-        _on_commit_broadcast(
+        broadcast_on_commit(
             [
                 (pair_group(user.pk, peer.pk), {"type": "chat.cleared"}),
                 (user_group(user.pk), {"type": "inbox.changed"}),
@@ -254,5 +250,5 @@ def delete_sent_messages(*, sender: User) -> int:
         sent = Message.objects.filter(sender=sender)
         peers = set(sent.order_by().values_list("receiver_id", flat=True).distinct())
         count, _ = sent.delete()
-        _on_commit_broadcast([(user_group(peer), {"type": "inbox.changed"}) for peer in peers])
+        broadcast_on_commit([(user_group(peer), {"type": "inbox.changed"}) for peer in peers])
     return count

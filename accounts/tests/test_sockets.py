@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.models import CareLink, User
 from config.asgi import application
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD, SOCKET_TIMEOUT, make_user
 from messaging.models import Message
 from messaging.tests.conftest import link
 
@@ -57,7 +57,7 @@ def token_key(user: User) -> str:
 async def token_socket(user: User, path: str = "/ws/chat/drwho/", key: str | None = None):
     key = key or await token_key(user)
     communicator = WebsocketCommunicator(application, f"{path}?token={key}", headers=[ORIGIN])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     if "inbox" in path:
         await communicator.receive_output(timeout=1)  # the first badge
@@ -68,7 +68,7 @@ async def session_socket(client: Client, path: str = "/ws/chat/drwho/?html=1"):
     communicator = WebsocketCommunicator(
         application, path, headers=[ORIGIN, (b"cookie", cookie(client))]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     if "inbox" in path:
         await communicator.receive_output(timeout=1)  # the first badge
@@ -192,7 +192,7 @@ async def test_password_change_api_closes_every_socket(patient, doctor):
     fresh = await token_socket(patient, key=response.json()["token"])
     await fresh.disconnect()
     refused = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
-    assert (await refused.connect())[0] is False
+    assert (await refused.connect(timeout=SOCKET_TIMEOUT))[0] is False
 
 
 async def test_sign_out_everywhere_closes_every_socket_and_keeps_this_browser(patient, doctor):

@@ -8,6 +8,7 @@ from django.urls import path
 
 from accounts import services
 from accounts.ws_auth import websocket_application
+from conftest import SOCKET_TIMEOUT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -33,7 +34,7 @@ async def connect(url: str = "/ws/whoami/", headers=(ORIGIN,), subprotocols=None
     communicator = WebsocketCommunicator(
         application, url, headers=list(headers), subprotocols=subprotocols
     )
-    connected, subprotocol = await communicator.connect()
+    connected, subprotocol = await communicator.connect(timeout=SOCKET_TIMEOUT)
     return communicator, connected, subprotocol
 
 

@@ -14,6 +14,7 @@ from django.db import OperationalError
 from django.urls import path
 
 from accounts.ws_auth import origin_allowed, websocket_application
+from conftest import SOCKET_TIMEOUT
 
 
 class Open(AsyncWebsocketConsumer):
@@ -106,11 +107,11 @@ def test_csrf_trusted_origins_are_allowed_with_their_port(settings):
 async def test_a_socket_from_another_port_is_refused_at_the_handshake():
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:9000")]
     communicator = WebsocketCommunicator(application, "/ws/open/", headers=headers)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert not connected  # closed before accept: Daphne answers the handshake with 403
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
     communicator = WebsocketCommunicator(application, "/ws/open/", headers=headers)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     await communicator.disconnect()
 
@@ -122,7 +123,8 @@ async def test_an_unknown_path_is_refused_with_a_warning(url, caplog):
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
     communicator = WebsocketCommunicator(application, url, headers=headers)
     with caplog.at_level(logging.INFO):
-        connected, _ = await communicator.connect()  # raised "No route found" before
+        # This raised "No route found" before.
+        connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert not connected  # closed before accept: Daphne answers the handshake with 403
     assert [r.levelname for r in caplog.records if "no route" in r.getMessage()] == ["WARNING"]
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
@@ -150,7 +152,8 @@ async def test_a_database_error_before_the_handshake_refuses_it_cleanly(caplog):
         broken_application, "/ws/broken/?when=connect", headers=SAME_ORIGIN
     )
     with caplog.at_level(logging.WARNING):
-        connected, _ = await communicator.connect()  # raised out of the application before
+        # This raised out of the application before.
+        connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert not connected
     assert "ended by a database error" in caplog.text
 
@@ -158,7 +161,7 @@ async def test_a_database_error_before_the_handshake_refuses_it_cleanly(caplog):
 @pytest.mark.asyncio
 async def test_a_database_error_no_consumer_handled_closes_with_try_again_later():
     communicator = WebsocketCommunicator(broken_application, "/ws/broken/", headers=SAME_ORIGIN)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     await communicator.send_to(text_data="{}")
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 1013}

@@ -7,6 +7,7 @@ matrix); here the pair is simply allowed, and the tests that need a stranger mak
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from accounts import services as accounts
 from conftest import make_user
@@ -31,3 +32,34 @@ def history(sender, receiver, text: str = "hi"):
     from messaging.models import Message
 
     return Message.objects.create(sender=sender, receiver=receiver, text=text)
+
+
+def _run(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.fixture
+def refuse_boom(transactional_db):
+    """A trigger that makes the database itself refuse a message whose text is 'boom': a real
+    DatabaseError for one row of a batch, on SQLite or PostgreSQL."""
+    if connection.vendor == "sqlite":
+        _run(
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
+            "WHEN NEW.text = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        yield
+        _run("DROP TRIGGER refuse_boom")
+        return
+    _run(
+        "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.text = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; "
+        "END $$ LANGUAGE plpgsql"
+    )
+    _run(
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_boom()"
+    )
+    yield
+    _run("DROP TRIGGER refuse_boom ON messaging_message")
+    _run("DROP FUNCTION refuse_boom()")

@@ -4,6 +4,7 @@ next message goes through (issue #10, findings 3 and 7: both closed the socket w
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
 from config.client_json import MAX_DEPTH
+from conftest import SOCKET_TIMEOUT
 from messaging.consumers import FRAME_TOO_LARGE, STORE_FAILED
 from messaging.tests.test_consumers import html_socket, json_socket, say, stored_texts
 
@@ -120,3 +122,19 @@ async def test_the_peer_never_hears_of_a_message_that_was_not_stored(patient, do
     assert json.loads(await receiver.receive_from())["message"] == "kept"
     await sender.disconnect()
     await receiver.disconnect()
+
+
+async def test_a_database_error_fails_only_its_own_message(patient, doctor, refuse_boom):
+    """Sent at once from two sockets (one batch or two, whichever the loop makes of it): the row
+    the database refuses is an error frame to its sender; the other is stored and delivered."""
+    alice = await json_socket(patient, "drwho")
+    drwho = await json_socket(doctor, "alice")
+    await asyncio.gather(say(alice, "boom"), say(drwho, "fine"))
+    frames = [await alice.receive_json_from(SOCKET_TIMEOUT) for _ in range(2)]
+    assert {"error": STORE_FAILED} in frames
+    assert [f["message"] for f in frames if "message" in f] == ["fine"]
+    assert (await drwho.receive_json_from(SOCKET_TIMEOUT))["message"] == "fine"
+    assert await drwho.receive_nothing(timeout=0.3)  # never heard of "boom"
+    assert await stored_texts() == ["fine"]
+    await alice.disconnect()
+    await drwho.disconnect()

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts import services as account_services
 from config.asgi import application
-from conftest import make_user
+from conftest import SOCKET_TIMEOUT, make_user
 from messaging import services
 from messaging.models import Message
 from messaging.tests.conftest import link
@@ -47,7 +47,7 @@ async def json_socket(user, peer: str, query: str = "", expect: bool = True):
     communicator = WebsocketCommunicator(
         application, f"/ws/chat/{peer}/?token={key}{query}", headers=[ORIGIN]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected is expect
     return communicator
 
@@ -57,7 +57,7 @@ async def html_socket(user, peer: str, query: str = ""):
     communicator = WebsocketCommunicator(
         application, f"/ws/chat/{peer}/?html=1{query}", headers=[ORIGIN, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     return communicator
 
@@ -274,7 +274,7 @@ async def test_flood_is_rate_limited(patient, doctor, settings):
 @pytest.mark.parametrize("query", ["", "?token=", "?token=bogus", "?token=ab%00c"])
 async def test_missing_or_bad_token_is_refused(patient, doctor, query):
     communicator = WebsocketCommunicator(application, f"/ws/chat/drwho/{query}", headers=[ORIGIN])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert not connected
     await communicator.disconnect()
 
@@ -290,7 +290,7 @@ async def test_token_in_subprotocol_is_echoed(patient, doctor):
     communicator = WebsocketCommunicator(
         application, "/ws/chat/drwho/", headers=[ORIGIN], subprotocols=["token", key]
     )
-    connected, subprotocol = await communicator.connect()
+    connected, subprotocol = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     assert subprotocol == "token"
     await communicator.disconnect()
@@ -310,7 +310,7 @@ async def inbox_socket(user, query: str = ""):
     communicator = WebsocketCommunicator(
         application, f"/ws/inbox/{query}", headers=[ORIGIN, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert connected
     return communicator
 
@@ -339,7 +339,7 @@ async def test_inbox_list_updates_live(patient, doctor):
 
 async def test_inbox_refuses_anonymous():
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=[ORIGIN])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=SOCKET_TIMEOUT)
     assert not connected
     await communicator.disconnect()
 
@@ -390,4 +390,84 @@ async def test_socket_refused_after_the_link_ends(patient, doctor):
     link_row = await database_sync_to_async(CareLink.objects.get)()
     await database_sync_to_async(accounts.change_link)(link=link_row, by=doctor, status="ended")
     socket = await json_socket(patient, "drwho", expect=False)
+    await socket.disconnect()
+
+
+CLIENT_ID = "6f1d3c2e-9a4b-4f0e-8c7d-2b1a0e9f8d7c"
+
+
+async def test_a_resent_client_id_is_stored_once_and_answered_with_the_same_id(patient, doctor):
+    sender = await json_socket(patient, "drwho")
+    peer = await json_socket(doctor, "alice")
+    await say(sender, "once", client_id=CLIENT_ID)
+    first = await sender.receive_json_from(SOCKET_TIMEOUT)
+    assert first["message"] == "once"
+    assert first["client_id"] == CLIENT_ID
+    assert (await peer.receive_json_from(SOCKET_TIMEOUT))["id"] == first["id"]
+    await say(sender, "once", client_id=CLIENT_ID)  # a resend after a lost acknowledgement
+    assert await sender.receive_json_from(SOCKET_TIMEOUT) == first
+    assert await peer.receive_nothing(timeout=0.3)  # no second broadcast
+    assert await stored_texts() == ["once"]
+    await sender.disconnect()
+    await peer.disconnect()
+
+
+async def test_a_resend_on_a_new_socket_answers_the_stored_message(patient, doctor):
+    first_socket = await json_socket(patient, "drwho")
+    await say(first_socket, "before the drop", client_id=CLIENT_ID)
+    stored = await first_socket.receive_json_from(SOCKET_TIMEOUT)
+    await first_socket.disconnect()
+    again = await json_socket(patient, "drwho", query=f"&after={stored['id']}")
+    await say(again, "before the drop", client_id=CLIENT_ID)
+    assert await again.receive_json_from(SOCKET_TIMEOUT) == stored
+    assert await stored_texts() == ["before the drop"]
+    await again.disconnect()
+
+
+async def test_two_senders_may_use_the_same_client_id(patient, doctor):
+    alice = await json_socket(patient, "drwho")
+    drwho = await json_socket(doctor, "alice")
+    await say(alice, "from alice", client_id=CLIENT_ID)
+    await say(drwho, "from the doctor", client_id=CLIENT_ID)
+    received = [(await alice.receive_json_from(SOCKET_TIMEOUT))["message"] for _ in range(2)]
+    assert sorted(received) == ["from alice", "from the doctor"]
+    assert sorted(await stored_texts()) == ["from alice", "from the doctor"]
+    await alice.disconnect()
+    await drwho.disconnect()
+
+
+@pytest.mark.parametrize("client_id", ["not-a-uuid", 42, [CLIENT_ID], CLIENT_ID + "x"])
+async def test_an_invalid_client_id_is_an_error_frame(patient, doctor, client_id):
+    socket = await json_socket(patient, "drwho")
+    await say(socket, "hi", client_id=client_id)
+    assert await socket.receive_json_from(SOCKET_TIMEOUT) == {"error": "client_id must be a UUID."}
+    assert await stored_texts() == []
+    await say(socket, "still open")
+    assert (await socket.receive_json_from(SOCKET_TIMEOUT))["message"] == "still open"
+    await socket.disconnect()
+
+
+async def test_the_browser_sees_a_resend_answered_once(patient, doctor):
+    socket = await html_socket(patient, "drwho")
+    await say(socket, "from the box", client_id=CLIENT_ID)
+    fragment = await socket.receive_from(SOCKET_TIMEOUT)
+    assert "from the box" in fragment
+    assert f'data-client-id="{CLIENT_ID}"' in fragment
+    await say(socket, "from the box", client_id=CLIENT_ID)
+    assert f'data-client-id="{CLIENT_ID}"' in await socket.receive_from(SOCKET_TIMEOUT)
+    assert await socket.receive_nothing(timeout=0.3)
+    assert await stored_texts() == ["from the box"]
+    await socket.disconnect()
+
+
+async def test_a_client_id_reused_for_other_text_is_an_error_frame(patient, doctor):
+    socket = await json_socket(patient, "drwho")
+    await say(socket, "first", client_id=CLIENT_ID)
+    await socket.receive_json_from(SOCKET_TIMEOUT)
+    await say(socket, "second", client_id=CLIENT_ID)
+    assert await socket.receive_json_from(SOCKET_TIMEOUT) == {
+        "error": services.CLIENT_ID_REUSED,
+        "client_id": CLIENT_ID,
+    }
+    assert await stored_texts() == ["first"]
     await socket.disconnect()

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.db import IntegrityError, transaction
 
 from conftest import make_user
+from core.realtime import outbox
 from messaging import services
 from messaging.models import Message, pair_group, user_group
 from messaging.tests.conftest import history, link
 
 pytestmark = pytest.mark.django_db
+
+
+def item(sender, receiver, text, client_id=None) -> services.NewMessage:
+    return {"sender": sender, "receiver": receiver, "text": text, "client_id": client_id}
 
 
 @pytest.fixture
@@ -18,7 +26,7 @@ def listen(monkeypatch):
     and when matters (a fake keeps these sync tests free of event-loop juggling on Redis).
     """
     pushed: list[tuple[str, dict]] = []
-    monkeypatch.setattr(services, "_broadcast", lambda group, event: pushed.append((group, event)))
+    monkeypatch.setattr(outbox, "broadcast", pushed.extend)
 
     def join(*groups: str):
         def drain() -> list[dict]:
@@ -169,9 +177,15 @@ def test_send_messages_stores_in_order_and_pushes_after_commit(
     link(other_patient, doctor)
     drain = listen(pair_group(patient.pk, doctor.pk), pair_group(other_patient.pk, doctor.pk))
     with django_capture_on_commit_callbacks(execute=True):
-        messages = services.send_messages(
-            items=[(patient, doctor, "a"), (doctor, patient, "b"), (other_patient, doctor, "c")]
+        sent = services.send_messages(
+            items=[
+                item(patient, doctor, "a"),
+                item(doctor, patient, "b"),
+                item(other_patient, doctor, "c"),
+            ]
         )
+    messages = [s.message for s in sent]
+    assert all(s.created for s in sent)
     assert [m.text for m in Message.objects.order_by("id")] == ["a", "b", "c"]
     assert [m.pk for m in messages] == sorted(m.pk for m in messages)
     assert [e["message"]["message"] for e in drain()] == ["a", "b", "c"]
@@ -180,7 +194,7 @@ def test_send_messages_stores_in_order_and_pushes_after_commit(
 def test_send_messages_is_all_or_nothing(patient, doctor, listen):
     drain = listen(pair_group(patient.pk, doctor.pk))
     with pytest.raises(services.MessageError):
-        services.send_messages(items=[(patient, doctor, "fine"), (patient, doctor, "")])
+        services.send_messages(items=[item(patient, doctor, "fine"), item(patient, doctor, "")])
     assert not Message.objects.exists()
     assert drain() == []
 
@@ -197,7 +211,9 @@ def test_sending_needs_an_active_link_or_two_doctors(patient, doctor, other_pati
 
 def test_a_batch_with_a_forbidden_pair_stores_nothing(patient, doctor, other_patient):
     with pytest.raises(services.MessageError):
-        services.send_messages(items=[(patient, doctor, "ok"), (other_patient, doctor, "no")])
+        services.send_messages(
+            items=[item(patient, doctor, "ok"), item(other_patient, doctor, "no")]
+        )
     assert not Message.objects.exists()
 
 
@@ -222,3 +238,64 @@ def test_delete_sent_messages_keeps_what_others_sent_and_tells_their_inboxes(
         assert services.delete_sent_messages(sender=patient) == len(mine)
     assert list(Message.objects.all()) == kept
     assert drain() == [{"type": "inbox.changed"}] * 2
+
+
+CLIENT_ID = uuid.UUID("0b6c8a52-5f0e-4c4a-9d0c-6f5f7a1e2b3c")
+
+
+def test_a_resent_client_id_is_stored_once_and_pushed_once(
+    patient, doctor, listen, django_capture_on_commit_callbacks
+):
+    drain = listen(pair_group(patient.pk, doctor.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.send_messages(items=[item(patient, doctor, "hi", CLIENT_ID)])[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        again = services.send_messages(items=[item(patient, doctor, " hi ", CLIENT_ID)])[0]
+    assert first.created
+    assert not again.created
+    assert again.message.pk == first.message.pk
+    assert Message.objects.count() == 1
+    assert len(drain()) == 1
+    assert services.message_data(again.message)["client_id"] == str(CLIENT_ID)
+
+
+def test_the_same_client_id_twice_in_one_batch_is_one_row(patient, doctor):
+    sent = services.send_messages(
+        items=[item(patient, doctor, "hi", CLIENT_ID), item(patient, doctor, "hi", CLIENT_ID)]
+    )
+    assert [s.created for s in sent] == [True, False]
+    assert sent[0].message.pk == sent[1].message.pk
+    assert Message.objects.count() == 1
+
+
+def test_the_same_client_id_from_two_senders_is_two_messages(patient, doctor):
+    services.send_message(sender=patient, receiver=doctor, text="a", client_id=CLIENT_ID)
+    services.send_message(sender=doctor, receiver=patient, text="b", client_id=CLIENT_ID)
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize("change", ["text", "peer"])
+def test_a_client_id_reused_for_another_message_is_refused(patient, doctor, other_patient, change):
+    link(other_patient, doctor)
+    services.send_message(sender=doctor, receiver=patient, text="a", client_id=CLIENT_ID)
+    receiver, text = (patient, "b") if change == "text" else (other_patient, "a")
+    with pytest.raises(services.MessageError, match="already used"):
+        services.send_message(sender=doctor, receiver=receiver, text=text, client_id=CLIENT_ID)
+    assert Message.objects.count() == 1
+
+
+def test_the_database_refuses_a_duplicate_client_id(patient, doctor):
+    services.send_message(sender=patient, receiver=doctor, text="a", client_id=CLIENT_ID)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(sender=patient, receiver=doctor, text="a", client_id=CLIENT_ID)
+
+
+@pytest.mark.parametrize("value", ["nope", 42, "0b6c8a52-5f0e-4c4a-9d0c-6f5f7a1e2b3c" + "0", ["x"]])
+def test_clean_client_id_refuses_what_is_not_a_uuid(value):
+    with pytest.raises(services.MessageError, match="UUID"):
+        services.clean_client_id(value)
+
+
+def test_clean_client_id_takes_none_and_uuid_text():
+    assert services.clean_client_id(None) is None
+    assert services.clean_client_id(str(CLIENT_ID)) == CLIENT_ID

@@ -43,13 +43,72 @@
       stick = true;
     }
   });
+  // Every message carries a client_id (a random UUID): the server stores a client_id once and
+  // answers a resend with the stored message. A message sent on a socket that dropped before
+  // the server's answer came back is sent again after the reconnect; nothing is lost, nothing
+  // is stored twice. `pending`: client_id -> {frame, sent}, until the answer (the message with
+  // that data-client-id, or an error naming it) arrives.
+  const pending = new Map();
+
+  function newClientId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    // randomUUID needs a secure context (https or localhost); a v4 UUID by hand otherwise.
+    const b = window.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, function (x) {
+      return x.toString(16).padStart(2, "0");
+    }).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
   // The form carries a CSRF token for its no-script POST; the socket needs only the text.
   // (hx-params cannot do this: the ws extension hands it a plain object, not FormData.)
   document.addEventListener("htmx:wsConfigSend", function (event) {
-    if (event.target.id === "chat-form") delete event.detail.parameters.csrfmiddlewaretoken;
+    if (event.target.id !== "chat-form") return;
+    const parameters = event.detail.parameters;
+    delete parameters.csrfmiddlewaretoken;
+    const id = newClientId();
+    parameters.client_id = id;
+    pending.set(id, {
+      frame: JSON.stringify({ message: parameters.message, client_id: id }),
+      sent: false,
+    });
   });
-  document.addEventListener("htmx:wsOpen", function () {
+  document.addEventListener("htmx:wsAfterSend", function (event) {
+    if (event.target.id !== "chat-form") return;
+    try {
+      const entry = pending.get(JSON.parse(event.detail.message).client_id);
+      if (entry) entry.sent = true;
+    } catch (error) {
+      // not one of ours
+    }
+  });
+
+  // What the server answered: acknowledged messages leave `pending`, and a message shown twice
+  // (the answer to a resend racing the history) is shown once.
+  function settle() {
+    const list = document.getElementById("message-list");
+    if (!list) return;
+    const seen = new Set();
+    list.querySelectorAll("[data-message-id]").forEach(function (el) {
+      if (seen.has(el.dataset.messageId)) el.remove();
+      seen.add(el.dataset.messageId);
+    });
+    document.querySelectorAll("#chat [data-client-id]").forEach(function (el) {
+      pending.delete(el.dataset.clientId);
+    });
+  }
+  document.addEventListener("htmx:wsAfterMessage", settle);
+
+  document.addEventListener("htmx:wsOpen", function (event) {
     document.getElementById("chat")?.classList.remove("chat-offline");
+    settle();
+    // Sent before the drop and never answered: again (the extension itself sends only what
+    // was still queued, unsent, while the socket was closed).
+    pending.forEach(function (entry) {
+      if (entry.sent) event.detail.socketWrapper.send(entry.frame);
+    });
   });
   // The server closes with 4401 when what the page signed in with ended, 4403 when this
   // conversation may no longer send; the ws extension does not reconnect after either, so the

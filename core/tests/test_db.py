@@ -1,4 +1,4 @@
-"""config/db.py: the consumers' database thread keeps one connection, and drops a bad one."""
+"""core/realtime/db.py: the consumers' database thread keeps one connection, and drops a bad one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from accounts.models import User
-from config import db
+from core.realtime import db
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

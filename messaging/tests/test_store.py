@@ -1,5 +1,6 @@
-"""The send path's writer: batches in arrival order, and on SQLite the WAL checkpoints happen in
-a worker thread of their own, never in a send (the benchmark's p99 was those checkpoints)."""
+"""The chat's send path through core.realtime: batches in arrival order, one failing item fails
+alone, and on SQLite the WAL checkpoints happen in a worker thread of their own, never in a send
+(the benchmark's p99 was those checkpoints)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 
-from messaging import services, writer
+from core.realtime import batcher as writer
+from core.realtime import store_message
+from messaging import services
 from messaging.models import Message
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def store(sender, receiver, text: str) -> Message:
+    sent = await store_message(sender=sender, receiver=receiver, text=text)
+    return sent.message
 
 
 def wal_frames() -> tuple[int, int]:
@@ -35,7 +43,7 @@ def send_path_setting(pragma: str) -> int:
 async def test_messages_are_stored_in_arrival_order(patient, doctor):
     texts = [f"message {i}" for i in range(300)]
     stored = await asyncio.gather(
-        *(writer.store(patient, doctor, text) for text in texts)
+        *(store(patient, doctor, text) for text in texts)
     )  # more than one batch: MAX_BATCH is 200
     assert [m.text for m in stored] == texts
     assert [m.pk for m in stored] == sorted(m.pk for m in stored)
@@ -45,9 +53,9 @@ async def test_messages_are_stored_in_arrival_order(patient, doctor):
 
 async def test_one_bad_item_fails_alone(patient, doctor, other_patient):
     results = await asyncio.gather(
-        writer.store(patient, doctor, "fine"),
-        writer.store(patient, other_patient, "no link"),
-        writer.store(doctor, patient, "also fine"),
+        store(patient, doctor, "fine"),
+        store(patient, other_patient, "no link"),
+        store(doctor, patient, "also fine"),
         return_exceptions=True,
     )
     assert [m.text for m in results if isinstance(m, Message)] == ["fine", "also fine"]
@@ -58,11 +66,11 @@ async def test_one_bad_item_fails_alone(patient, doctor, other_patient):
 async def test_checkpoints_stay_off_the_send_path(patient, doctor, monkeypatch):
     monkeypatch.setattr(writer, "CHECKPOINT_INTERVAL", 3600.0)
     # ~2 WAL pages a message: well past SQLite's own checkpoint threshold of 1000 pages.
-    await asyncio.gather(*(writer.store(patient, doctor, "x" * 4500) for _ in range(1100)))
-    batcher = writer.batcher()
+    await asyncio.gather(*(store(patient, doctor, "x" * 4500) for _ in range(1100)))
+    batcher = writer.batcher_for(services.send_messages)
     if connection.vendor != "sqlite":  # PostgreSQL checkpoints on its own, off our process
         monkeypatch.setattr(writer, "CHECKPOINT_INTERVAL", 0.0)
-        await writer.store(patient, doctor, "one more")
+        await store(patient, doctor, "one more")
         assert batcher.checkpoint_task is None
         return
     assert await send_path_setting("wal_autocheckpoint") == 0
@@ -70,49 +78,18 @@ async def test_checkpoints_stay_off_the_send_path(patient, doctor, monkeypatch):
     assert frames > 1000 + copied, "a send checkpointed the WAL itself"
 
     monkeypatch.setattr(writer, "CHECKPOINT_INTERVAL", 0.0)
-    await writer.store(patient, doctor, "one more")
+    await store(patient, doctor, "one more")
     assert batcher.checkpoint_task is not None
     await batcher.checkpoint_task
     frames, copied = wal_frames()
     assert copied == frames > 1000
 
 
-def _run(sql: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-
-
-@pytest.fixture
-def refuse_boom(transactional_db):
-    """A trigger that makes the database itself refuse a message whose text is 'boom': a real
-    DatabaseError for one row of a batch, on SQLite or PostgreSQL."""
-    if connection.vendor == "sqlite":
-        _run(
-            "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
-            "WHEN NEW.text = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
-        yield
-        _run("DROP TRIGGER refuse_boom")
-        return
-    _run(
-        "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
-        "IF NEW.text = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; "
-        "END $$ LANGUAGE plpgsql"
-    )
-    _run(
-        "CREATE TRIGGER refuse_boom BEFORE INSERT ON messaging_message "
-        "FOR EACH ROW EXECUTE FUNCTION refuse_boom()"
-    )
-    yield
-    _run("DROP TRIGGER refuse_boom ON messaging_message")
-    _run("DROP FUNCTION refuse_boom()")
-
-
 async def test_a_row_the_database_refuses_fails_alone(patient, doctor, refuse_boom):
     results = await asyncio.gather(
-        writer.store(patient, doctor, "fine"),
-        writer.store(patient, doctor, "boom"),
-        writer.store(doctor, patient, "also fine"),
+        store(patient, doctor, "fine"),
+        store(patient, doctor, "boom"),
+        store(doctor, patient, "also fine"),
         return_exceptions=True,
     )
     assert isinstance(results[1], DatabaseError)
@@ -141,7 +118,7 @@ class FailingInserts:
 async def test_a_batch_whose_connection_died_is_stored_one_by_one(patient, doctor, monkeypatch):
     inserts = FailingInserts(monkeypatch, times=2)  # the batch, then its first message alone
     results = await asyncio.gather(
-        *(writer.store(patient, doctor, f"m{i}") for i in range(4)), return_exceptions=True
+        *(store(patient, doctor, f"m{i}") for i in range(4)), return_exceptions=True
     )
     assert isinstance(results[0], OperationalError)
     assert [m.text for m in results[1:]] == ["m1", "m2", "m3"]
@@ -153,10 +130,10 @@ async def test_when_the_database_is_gone_the_rest_of_a_batch_fails_fast(
 ):
     inserts = FailingInserts(monkeypatch, times=10**6)
     results = await asyncio.gather(
-        *(writer.store(patient, doctor, f"m{i}") for i in range(50)), return_exceptions=True
+        *(store(patient, doctor, f"m{i}") for i in range(50)), return_exceptions=True
     )
     assert all(isinstance(r, OperationalError) for r in results)
     # The batch, then CONNECTION_LOST messages alone; the other 48 never waited on the database.
     assert inserts.attempts == 1 + writer.CONNECTION_LOST
     monkeypatch.undo()
-    assert (await writer.store(patient, doctor, "back")).text == "back"
+    assert (await store(patient, doctor, "back")).text == "back"

@@ -1,0 +1,1 @@
+"""Helpers the apps share, below them: nothing here imports an app."""

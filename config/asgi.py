@@ -16,13 +16,17 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from accounts.ws_auth import websocket_application  # noqa: E402
 from config.logging import redact_daphne_access_log  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.health import instrument  # noqa: E402
 
 # Daphne's access log bypasses `logging` (and its token filter): see there.
 redact_daphne_access_log()
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": websocket_application(websocket_urlpatterns),
-    }
+# instrument() counts responses, latencies, sockets and frames for /metrics at the ASGI edge.
+application = instrument(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": websocket_application(websocket_urlpatterns),
+        }
+    )
 )

@@ -61,7 +61,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 # Health checks (compose, load balancers) ask over plain HTTP from inside: never redirect them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-# /metrics (config/health.py) answers a scraper sending `Authorization: Bearer <this>`; unset, 404.
+# /metrics (core/health.py) answers a scraper sending `Authorization: Bearer <this>`; unset, 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 SESSION_COOKIE_SECURE = HTTPS
 SESSION_ENGINE = "config.sessions"  # database sessions, with one more check (see there)

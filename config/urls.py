@@ -7,8 +7,8 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import admin_sign_in, home
-from config.health import metrics, readyz
 from config.views import healthz
+from core.health import metrics, readyz
 
 # Swagger UI styles itself inline; its page alone may do so (scripts stay external).
 api_docs = csp_override(

@@ -8,7 +8,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
-from config import health
+from core import health
 
 # A Redis nobody listens on: connecting is refused at once.
 UNREACHABLE_REDIS = {

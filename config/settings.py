@@ -193,6 +193,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, with the user's roles loaded in the same query (one less per page).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:

@@ -22,7 +22,7 @@ from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, er
 from diary import services
 from diary.digest import PeriodError, build_digest, parse_period, user_timezone
 from diary.exports import EXPORT_FORMATS, export_response
-from diary.models import BodyPart, Note, PainEntry
+from diary.models import Note, PainEntry, body_parts_by_pk
 from diary.serializers import (
     BodyPartSerializer,
     DigestSerializer,
@@ -100,7 +100,7 @@ def body_parts_json() -> bytes:
     never kept."""
     global _body_parts_json
     if _body_parts_json is None:
-        data = BodyPartSerializer(BodyPart.objects.all(), many=True).data
+        data = BodyPartSerializer(body_parts_by_pk().values(), many=True).data
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         if not data:
             return body

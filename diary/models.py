@@ -43,6 +43,22 @@ class BodyPart(models.Model):
         return self.label
 
 
+_body_parts_by_pk: dict[int, BodyPart] | None = None
+
+
+def body_parts_by_pk() -> dict[int, BodyPart]:
+    """The body parts by id, loaded once per process: the 44 parts are a fixed contract (a
+    migration loads them; the admin shows them read-only). Treat them as read-only. An empty
+    table (a test database being flushed) is never kept."""
+    global _body_parts_by_pk
+    if _body_parts_by_pk is None:
+        parts = {part.pk: part for part in BodyPart.objects.order_by("pk")}
+        if not parts:
+            return parts
+        _body_parts_by_pk = parts  # whole, at once: another thread never sees half of it
+    return _body_parts_by_pk
+
+
 class PainType(models.TextChoices):
     BURNING = "burning", "Burning"
     STABBING = "stabbing", "Stabbing"

@@ -13,6 +13,8 @@ from django.core.validators import (
 from django.db import models
 from django.utils import timezone
 
+from diary.links import entry_link, page_link
+
 INTENSITY_MIN = 0
 INTENSITY_MAX = 10
 # Clocks of phones and servers disagree a little; "the future" starts a minute from now.
@@ -120,6 +122,19 @@ class PainEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body_part} {self.pain_type} {self.intensity}/10"
+
+    # Links for the entry list (diary/links.py: no reverse() per entry).
+    @property
+    def edit_url(self) -> str:
+        return entry_link("diary:entry-edit", self.pk)
+
+    @property
+    def delete_url(self) -> str:
+        return entry_link("diary:entry-delete", self.pk)
+
+    @property
+    def part_history_url(self) -> str:
+        return f"{page_link('diary:diary')}?part={self.body_part.name}"
 
 
 class Note(models.Model):

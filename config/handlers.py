@@ -10,9 +10,10 @@ eight crossings a request, and each new thread opens (and closes) a database con
 
 - **One reused worker thread per request.** A request borrows one of HTTP_WORKER_THREADS
   single-thread executors and runs, through `ThreadSensitiveContext(executor=...)`, all of its
-  sync work there: the request_started signal, the whole (sync) middleware chain and the view
-  in one call, then `response.close()`. Three crossings, on a warm thread that keeps its
-  database connection (SQLite; PostgreSQL's pool hands connections back at the end anyway).
+  sync work there: the request_started signal, the whole (sync) middleware chain and the
+  view, then `response.close()`, in one call for an ordinary response (see `handle`), on a
+  warm thread that keeps its database connection (SQLite; PostgreSQL's pool gets
+  connections back at the end anyway).
   A view that calls `async_to_sync` still works: asgiref sends thread-sensitive calls from
   inside it back to the same thread.
 - **A shorter chain for the token API** (`PathChains`): `/api/` (but the HTML docs) goes
@@ -24,6 +25,7 @@ eight crossings a request, and each new thread opens (and closes) a database con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -31,10 +33,13 @@ from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers import base
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import connections
-from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 
 @contextmanager
@@ -132,11 +137,52 @@ class PainmapASGIHandler(ASGIHandler):
         finally:
             self.workers.release(executor)
 
-    async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
-        chain = self.chains.for_path(request.path_info)
-        # thread_sensitive: this request's worker thread, the whole chain and view in one call.
-        response = await sync_to_async(chain.get_response)(request)
-        response._handler_class = self.__class__  # type: ignore[attr-defined]
-        if isinstance(response, FileResponse):
-            response.block_size = self.chunk_size
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Django's `handle()`, with one crossing to the worker thread per request.
+
+        Django crosses three times (request_started, the chain and view, response.close());
+        here one call does all three for an ordinary response, whose body is already in
+        memory when request_finished runs. A streaming response (exports, static files) is
+        sent as Django sends it, watching for the client to leave, and closed after.
+        A client that left before an ordinary answer is sent costs nothing more: Daphne
+        drops messages for a closed connection.
+        """
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            # thread_sensitive: this request's worker thread (see __call__).
+            response = await sync_to_async(self._respond)(scope, body_file)
+            if response.streaming:
+                await self._send_streaming(response, receive, send)
+            else:
+                await self.send_response(response, send)
+        finally:
+            body_file.close()
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.chains.for_path(request.path_info).get_response(request)
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # request_finished (connections, caches) before the body goes out
         return response
+
+    async def _send_streaming(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
+        sending = asyncio.create_task(self.send_response(response, send))
+        leaving = asyncio.create_task(self.listen_for_disconnect(receive))
+        try:
+            await asyncio.wait([sending, leaving], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (leaving, sending):
+                if not task.done():
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task
+            await sync_to_async(response.close)()

@@ -6,6 +6,7 @@ import gzip
 import threading
 
 import pytest
+from asgiref.testing import ApplicationCommunicator
 from channels.testing import HttpCommunicator
 from django.core.signals import request_finished, request_started
 from django.db import connections
@@ -151,3 +152,38 @@ async def test_worker_threads_are_lent_one_request_at_a_time():
     workers.release(first)
     workers.release(second)
     workers.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_streaming_answer_is_sent_whole_then_closed(handler):
+    finished: list[int] = []
+
+    def on_finished(**kwargs):
+        finished.append(threading.get_ident())
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "path": "/static/css/painmap.css",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+    communicator = ApplicationCommunicator(handler, scope)
+    request_finished.connect(on_finished)
+    try:
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(TIMEOUT)
+        body = b""
+        while True:  # a streamed body ends with a message without more_body
+            message = await communicator.receive_output(TIMEOUT)
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await communicator.wait(TIMEOUT)
+    finally:
+        request_finished.disconnect(on_finished)
+    assert start["status"] == 200
+    assert b"{" in body  # the stylesheet, streamed by WhiteNoise
+    assert len(finished) == 1  # closed once, after sending

@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -15,20 +16,38 @@ from django.utils import timezone
 from accounts.sockets import close_sockets
 
 
+def activate_timezone_of(user: object) -> None:
+    # One rule (User.tzinfo): the user's zone, else the site's; anonymous users have none.
+    zone = getattr(user, "tzinfo", None)
+    if zone is not None:
+        timezone.activate(zone)
+    else:
+        timezone.deactivate()
+
+
 class UserTimezoneMiddleware:
-    """Shows times in the signed-in user's own time zone (the site's when they chose none)."""
+    """Shows times in the signed-in user's own time zone (the site's when they chose none).
+
+    Sync and async (config/handlers.py runs a sync chain; an async one must not hop for it)."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Anonymous users have no zone of their own: the site's.
-        zone = getattr(getattr(request, "user", None), "tzinfo", None)
-        if zone is not None:
-            timezone.activate(zone)
-        else:
-            timezone.deactivate()
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        activate_timezone_of(getattr(request, "user", None))
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        user = await request.auser() if hasattr(request, "auser") else None
+        activate_timezone_of(user)
+        return await self.get_response(request)
 
 
 # The session's last activity, in whole seconds since the epoch.
@@ -53,12 +72,27 @@ class SessionIdleMiddleware:
     a database write per page and fragment, while the idle limit only needs minutes.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._check(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        # The session and user load from the database: one hop for both.
+        return await sync_to_async(self._check)(request) or await self.get_response(request)
+
+    def _check(self, request: HttpRequest) -> HttpResponse | None:
+        """The answer for an idle session (signed out), else None (the stamp refreshed)."""
         if request.path.startswith("/api/") or not request.user.is_authenticated:
-            return self.get_response(request)  # the API signs in with tokens, not sessions
+            return None  # the API signs in with tokens, not sessions
         now = int(time.time())
         if session_idle(request.session, now):
             user, key = request.user, request.session.session_key
@@ -74,7 +108,7 @@ class SessionIdleMiddleware:
         stamp = request.session.get(LAST_ACTIVITY)
         if not isinstance(stamp, int) or now - stamp >= settings.SESSION_ACTIVITY_RESOLUTION:
             request.session[LAST_ACTIVITY] = now
-        return self.get_response(request)
+        return None
 
 
 def stamp_session_at_sign_in(sender: type, request: HttpRequest | None, **kwargs: object) -> None:

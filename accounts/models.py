@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils.crypto import salted_hmac
 from rest_framework.authtoken.models import Token, TokenProxy
 
@@ -41,6 +42,22 @@ class UserManager(DjangoUserManager):
 
     async def _acreate_user(self, username: str, email: str | None, password: str | None, **extra):
         return await sync_to_async(self._create_user)(username, email, password, **extra)
+
+    def with_roles(self) -> models.QuerySet[User]:
+        """Users with their group names loaded in the same query (`group_names`, hence
+        `is_doctor`, `is_patient` and `role`, then cost nothing): the signed-in user of every
+        page, and the person a page is about."""
+        memberships = User.groups.through.objects.filter(user=OuterRef("pk"))
+        names = (
+            memberships.order_by()
+            .values("user")
+            .annotate(names=StringAgg("group__name", delimiter=Value("\n")))
+            .values("names")
+        )
+        # A user in no group gets NULL: an empty string marks "loaded, none".
+        return self.annotate(
+            _group_names=Coalesce(Subquery(names), Value(""), output_field=models.TextField())
+        )
 
     def with_verified_email(self) -> models.QuerySet[User]:
         """Users whose address is proven: the only ones Painmap sends email to (the
@@ -93,6 +110,11 @@ class User(AbstractUser):
 
     @cached_property
     def group_names(self) -> frozenset[str]:
+        # Loaded with the user by `User.objects.with_roles()`: used once, then forgotten, so
+        # that a role change (which drops this cache) reads the groups again.
+        loaded = self.__dict__.pop("_group_names", None)
+        if loaded is not None:
+            return frozenset(name for name in loaded.split("\n") if name)
         return frozenset(self.groups.values_list("name", flat=True))
 
     @property

@@ -425,8 +425,10 @@ def check_token(key: str) -> Token | None:
     """The live token with this key (its user loaded), or None: unknown, or idle for longer
     than TOKEN_IDLE_DAYS (then deleted, so that the next sign-in issues a new one).
     Notes the use. The caller checks `key` is plausible and the user active."""
-    token = Token.objects.select_related("user", "use").filter(key=key).first()
-    if token is None:
+    try:
+        # get(), not first(): the key is the primary key, and an ORDER BY only cost compiling.
+        token = Token.objects.select_related("user", "use").get(key=key)
+    except Token.DoesNotExist:
         return None
     if token_expired(token):
         token.delete()

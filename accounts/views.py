@@ -65,7 +65,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
             )
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ModelBackend")
             throttling.remember_registration(request, user.username)
             messages.success(request, f"Welcome to Painmap, {user.username}!")
             if services.send_verification_email(user=user, site=_site(request)):

@@ -1,12 +1,15 @@
-"""HTTP benchmark of the diary API against a real Daphne, with /healthz as the floor.
+"""HTTP benchmark: Painmap's routes and pages as a ratio of a bare Django floor, in one run.
 
-    python bench/bench_http.py [--seconds 10] [--concurrency 16] [--entries 200]
+    python bench/bench_http.py [--seconds 3] [--rounds 3] [--entries 200]
 
-Starts Daphne on 127.0.0.1 (DEBUG off; a temporary SQLite file, or DATABASE_URL / REDIS_URL
-from the environment), signs in a user with --entries pain entries, then measures in turn
-GET /healthz (a trivial JSON view: the floor), GET /api/diary/stats/ and POST /api/diary/stats/,
-and prints requests/s, p50/p99 latency, errors, our figures as a share of the floor's, and the
-server's memory. Targets: list >= 35% of the floor's requests/s, POST >= 50%.
+Starts two Daphne processes on 127.0.0.1: Painmap (DEBUG off; a temporary SQLite file, or
+DATABASE_URL / REDIS_URL from the environment) and the bare floor (bench/bare_http: no
+middleware, no database, one sync view returning constant JSON). Each round measures every
+scenario on Painmap and, right after, the floor at the same concurrency; the figures are the
+medians of the rounds. For each: requests/s, p50/p99 latency, the server's CPU time per request
+(its process's user + system time from /proc, before and after), Painmap's ratio to the floor,
+and the machine's 1-minute load average while it ran (a busy machine shrinks every figure, the
+ratios less). Targets (issue 13): JSON routes >= 0.6 of the floor's requests/s, POST >= 0.5.
 """
 
 from __future__ import annotations
@@ -14,17 +17,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import Result, build_request, process_memory, run_load
-from e2e.live_server import LiveServer
+from bench.loadgen import (  # noqa: E402
+    Result,
+    build_request,
+    process_cpu_seconds,
+    process_memory,
+    run_load,
+)
+from e2e.live_server import LiveServer, free_port  # noqa: E402
 
 SETUP = """
 from datetime import timedelta
+from django.test import Client
 from django.utils import timezone
 from accounts import services as accounts
 from diary.models import BodyPart, PainEntry, PainType
@@ -35,95 +52,203 @@ PainEntry.objects.bulk_create(
               description="entry %d" % i, date_recorded=now - timedelta(hours=i))
     for i in range(ENTRIES)
 )
-print(accounts.issue_token(user=user).key)
+# The POST scenario writes as someone else: the list the GET scenario reads stays ENTRIES long.
+poster = accounts.register_user(username="poster", email="p@example.com", password="bench-pass-123")
+client = Client()
+client.force_login(user)
+print(accounts.issue_token(user=user).key, accounts.issue_token(user=poster).key,
+      client.cookies["sessionid"].value)
 """
 
 
-def row(result: Result, floor: Result | None) -> str:
-    share = f"{100 * result.rps / floor.rps:6.1f}%" if floor and floor.rps else "  floor"
-    return (
-        f"{result.name:<28} {result.requests:>8} {result.rps:>9.1f} {result.percentile(0.5):>8.2f}"
-        f" {result.percentile(0.99):>8.2f} {result.errors:>7} {share:>8}"
+@dataclass
+class Scenario:
+    name: str
+    request: bytes
+    concurrency: int
+    expect: tuple[int, ...] = (200,)
+    target: float | None = None
+
+
+@dataclass
+class Measure:
+    result: Result
+    cpu_ms: float  # server CPU per answered request
+    load: float  # 1-minute load average at the end
+
+
+APP = "bench.bare_http.asgi:application"
+
+
+class BareFloor:
+    """bench/bare_http served by Daphne, in a process of its own."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.log = open(tmp / "bare.log", "wb")  # noqa: SIM115
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bare_http.settings"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("the bare floor's daphne exited: see " + self.log.name)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the bare floor did not answer in 60 s")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+async def measure(pid: int, port: int, scenario: Scenario, seconds: float) -> Measure:
+    before = process_cpu_seconds(pid)
+    result = await run_load(
+        scenario.name,
+        port,
+        scenario.request,
+        seconds=seconds,
+        concurrency=scenario.concurrency,
+        max_requests=200_000,
+        expect=scenario.expect,
     )
+    cpu = process_cpu_seconds(pid) - before
+    answered = max(1, len(result.latencies))
+    return Measure(result, 1000 * cpu / answered, load_average())
 
 
-async def measure(server: LiveServer, token: str, args: argparse.Namespace) -> list[Result]:
+def scenarios(port: int, token: str, poster: str, session: str, entries: int) -> list[Scenario]:
     auth = {"Authorization": f"Token {token}"}
+    cookie = {"Cookie": f"sessionid={session}", "Accept-Encoding": "gzip"}
     body = json.dumps({"body_part": 21, "pain_type": "burning", "intensity": 6}).encode()
-    scenarios = [
-        ("GET /healthz (floor)", build_request("GET", "/healthz", server.port), (200,)),
-        (
-            f"GET /api/diary/stats/ ({args.entries})",
-            build_request("GET", "/api/diary/stats/", server.port, auth),
-            (200,),
+    json_post = {"Authorization": f"Token {poster}", "Content-Type": "application/json"}
+    return [
+        Scenario(
+            f"GET /api/diary/stats/ ({entries})",
+            build_request("GET", "/api/diary/stats/", port, auth),
+            16,
+            target=0.6,
         ),
-        (
+        Scenario(
             "POST /api/diary/stats/",
-            build_request(
-                "POST",
-                "/api/diary/stats/",
-                server.port,
-                {**auth, "Content-Type": "application/json"},
-                body,
-            ),
+            build_request("POST", "/api/diary/stats/", port, json_post, body),
+            8,
             (201,),
+            target=0.5,
+        ),
+        Scenario(
+            "GET /api/diary/bodyparts/",
+            build_request("GET", "/api/diary/bodyparts/", port, auth),
+            16,
+            target=0.6,
+        ),
+        Scenario("GET /diary/ (page)", build_request("GET", "/diary/", port, cookie), 8),
+        Scenario(
+            "GET /diary/digest/ (page)", build_request("GET", "/diary/digest/", port, cookie), 8
         ),
     ]
-    results = []
-    for name, request, expect in scenarios:
-        # A short warm-up, then the measured run.
-        await run_load(name, server.port, request, seconds=1, concurrency=4, expect=expect)
-        results.append(
-            await run_load(
-                name,
-                server.port,
-                request,
-                seconds=args.seconds,
-                concurrency=args.concurrency,
-                max_requests=args.max_requests,
-                expect=expect,
+
+
+def median_measure(measures: list[Measure]) -> Measure:
+    """The round with the median requests/s (its latencies and CPU go with it)."""
+    ordered = sorted(measures, key=lambda m: m.result.rps)
+    return ordered[len(ordered) // 2]
+
+
+async def run(args: argparse.Namespace, server: LiveServer, floor: BareFloor, creds: list[str]):
+    token, poster, session = creds
+    painmap = scenarios(server.port, token, poster, session, args.entries)
+    bare = {c: build_request("GET", "/", floor.port) for c in {s.concurrency for s in painmap}}
+    # Warm both (imports, template loading, the first connections).
+    for scenario in painmap:
+        await run_load("warm", server.port, scenario.request, seconds=0.5, concurrency=2,
+                       expect=scenario.expect)  # fmt: skip
+    await run_load("warm", floor.port, bare[16], seconds=0.5, concurrency=2)
+    ours: dict[str, list[Measure]] = {s.name: [] for s in painmap}
+    theirs: dict[str, list[Measure]] = {s.name: [] for s in painmap}
+    for round_ in range(args.rounds):
+        for scenario in painmap:
+            ours[scenario.name].append(
+                await measure(server.pid, server.port, scenario, args.seconds)
             )
-        )
-    return results
+            floor_scenario = Scenario("floor", bare[scenario.concurrency], scenario.concurrency)
+            theirs[scenario.name].append(
+                await measure(floor.pid, floor.port, floor_scenario, args.seconds)
+            )
+        print(f"round {round_ + 1}/{args.rounds} done (load {load_average():.2f})", flush=True)
+    return painmap, ours, theirs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--entries", type=int, default=200)
-    parser.add_argument("--max-requests", type=int, default=100_000)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp))
         server.start()
+        floor = BareFloor(Path(tmp))
         try:
-            token = (
-                server.shell(SETUP.replace("ENTRIES", str(args.entries))).strip().splitlines()[-1]
-            )
-            results = asyncio.run(measure(server, token, args))
+            creds = server.shell(SETUP.replace("ENTRIES", str(args.entries))).split()[-3:]
+            painmap, ours, theirs = asyncio.run(run(args, server, floor, creds))
             memory = process_memory(server.pid)
         finally:
+            floor.stop()
             server.stop()
 
     database = "PostgreSQL" if server.pg_admin_url else "SQLite"
     layer = "Redis" if server.env.get("REDIS_URL") else "in-memory"
-    print(f"\nDiary API under Daphne ({database}, {layer} channel layer;")
-    print(f"  {args.concurrency} connections, {args.seconds:g} s per scenario)")
-    header = ("scenario", "requests", "req/s", "p50 ms", "p99 ms", "errors", "vs floor")
-    print("{:<28} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8}".format(*header))
-    floor = results[0]
-    for result in results:
-        print(row(result, None if result is floor else floor))
+    print(f"\nPainmap under Daphne ({database}, {layer} channel layer) vs the bare floor;")
+    rounds = f"{args.rounds} alternating rounds of {args.seconds:g} s"
+    print(f"  medians of {rounds}, {os.cpu_count()} CPUs")
+    header = ("scenario", "conns", "req/s", "p50", "p99", "CPU ms", "floor r/s", "CPU ms")
+    print("{:<30} {:>5} {:>8} {:>7} {:>7} {:>7} | {:>9} {:>7} |".format(*header), end="")
+    print(" {:>6} {:>6} {:>5}".format("ratio", "CPU x", "load"))
+    failed = False
+    for scenario in painmap:
+        mine, base = median_measure(ours[scenario.name]), median_measure(theirs[scenario.name])
+        ratio = mine.result.rps / base.result.rps if base.result.rps else 0.0
+        loads = [m.load for m in ours[scenario.name] + theirs[scenario.name]]
+        print(
+            f"{scenario.name:<30} {scenario.concurrency:>5} {mine.result.rps:>8.0f}"
+            f" {mine.result.percentile(0.5):>7.2f} {mine.result.percentile(0.99):>7.2f}"
+            f" {mine.cpu_ms:>7.2f} | {base.result.rps:>9.0f} {base.cpu_ms:>7.2f} |"
+            f" {ratio:>6.2f} {mine.cpu_ms / base.cpu_ms:>6.2f} {statistics.median(loads):>5.2f}"
+        )
+        errors = sum(m.result.errors for m in ours[scenario.name])
+        if errors:
+            failed = True
+            print(f"  errors: {errors} ({[m.result.statuses for m in ours[scenario.name]]})")
+        if scenario.target is not None and ratio < scenario.target:
+            print(f"  target >= {scenario.target:.1f} of the floor NOT met ({ratio:.2f})")
     rss, peak = memory.get("VmRSS", 0) / 1024, memory.get("VmHWM", 0) / 1024
-    print(f"server memory: {rss:.0f} MiB resident, {peak:.0f} MiB peak")
-    for result, target, label in ((results[1], 0.35, "list"), (results[2], 0.50, "POST")):
-        share = result.rps / floor.rps
-        verdict = "met" if share >= target else "NOT met"
-        print(f"target {label} >= {target:.0%} of the floor: {verdict} ({share:.0%})")
-    if any(result.errors for result in results):
-        print("errors by status:", {result.name: result.statuses for result in results})
+    print(f"Painmap server memory: {rss:.0f} MiB resident, {peak:.0f} MiB peak")
+    print("p50/p99 in ms; CPU ms = server CPU time per request; ratio = req/s / floor's;")
+    print("CPU x = CPU per request / floor's; load = median 1-minute load average while measured")
+    if failed:
         sys.exit(1)
 
 

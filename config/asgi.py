@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Django must be set up before anything imports models (consumers, the auth middleware).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.handlers import PainmapASGIHandler  # noqa: E402
+
+# Django's ASGI handler with one reused worker thread per request and a shorter chain for the
+# token API (see config/handlers.py).
+django_asgi_app = PainmapASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

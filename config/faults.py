@@ -21,6 +21,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -88,17 +89,36 @@ class DatabaseFaultMiddleware:
     writes.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         response = self.get_response(request)
+        if self._retry(request):
+            return self.get_response(request)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        response = await self.get_response(request)
+        if self._retry(request):
+            return await self.get_response(request)
+        return response
+
+    @staticmethod
+    def _retry(request: HttpRequest) -> bool:
         exc = getattr(request, "_database_error", None)
         if exc is None or request.method not in SAFE_METHODS or not transient(exc):
-            return response
+            return False
         del request._database_error  # type: ignore[attr-defined]
         logger.warning("Retrying %s %s once after a database error", request.method, request.path)
-        return self.get_response(request)
+        return True
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if isinstance(exc, DatabaseError):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.middleware.gzip import GZipMiddleware
 
 NUL_ERROR = "Addresses must not contain NUL characters."
 ADMIN_NUL_ERROR = "Searches and filters must not contain NUL characters."
@@ -21,10 +22,24 @@ class RejectNulMiddleware:
     here. Form fields and serializers refuse NUL in bodies.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._refuse(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return self._refuse(request) or await self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest) -> HttpResponse | None:
         if "\x00" in request.path:
             if request.path.startswith("/api/"):
                 return JsonResponse({"error": NUL_ERROR}, status=400)
@@ -32,7 +47,7 @@ class RejectNulMiddleware:
         if request.path.startswith("/admin/") and _nul_in_query(request):
             # The admin's search (?q=) and filters send every value to the database.
             return HttpResponseBadRequest(ADMIN_NUL_ERROR, content_type="text/plain; charset=utf-8")
-        return self.get_response(request)
+        return None
 
 
 def _nul_in_query(request: HttpRequest) -> bool:
@@ -82,3 +97,18 @@ class NoStoreMiddleware:
         if "no-store" not in current or "private" not in current:
             response["Cache-Control"] = NO_STORE
         return response
+
+
+class HtmlGZipMiddleware(GZipMiddleware):
+    """Django's GZip middleware (with its BREACH mitigation: random bytes in the gzip header
+    so that compressed lengths leak nothing stable), for HTML only.
+
+    Pages are large and compress ~5x. JSON answers stay plain: they are small, API clients
+    cache them by ETag, and compressing each costs more server CPU than it saves on a fast
+    link. Static files are compressed ahead of time by WhiteNoise.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)

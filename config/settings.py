@@ -97,8 +97,10 @@ INSTALLED_APPS = [
     "messaging",
 ]
 
+# Under Daphne these run as one sync chain in the request's worker thread (config/handlers.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.HtmlGZipMiddleware",  # above everything that writes the body
     "config.faults.DatabaseFaultMiddleware",  # above everything that queries
     "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -114,6 +116,22 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# The token API's chain (config/handlers.py): no sessions, CSRF, messages or htmx, which it never
+# uses (DRF's TokenAuthentication only); the same security headers, NUL guard, database-fault
+# retry and no-store as pages. Its HTML docs page keeps the full chain (its CSP override).
+API_PREFIX = "/api/"
+API_HTML_PATHS = ["/api/docs/"]
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "config.faults.DatabaseFaultMiddleware",
+    "config.middleware.RejectNulMiddleware",
+    "config.middleware.NoStoreMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+# Worker threads for HTTP requests, each lent to one request at a time (config/handlers.py).
+# Below DB_POOL_MAX_SIZE on PostgreSQL: the sockets' database thread holds one more connection.
+HTTP_WORKER_THREADS = env_int("HTTP_WORKER_THREADS", 8)
 
 ROOT_URLCONF = "config.urls"
 
@@ -156,6 +174,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Kept open by each HTTP worker thread (config/handlers.py reuses a few threads): no connect,
+    # and no WAL checkpoint with its fsync when the last connection closes, per request.
+    _db["CONN_MAX_AGE"] = None
     # A file, not memory, so that tests with threads (races) share one test database.
     _db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or str(BASE_DIR / "test.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
@@ -174,6 +195,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, with the user's roles loaded in the same query (one less per page).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
 
 # The real-time seam's speed tricks (core/realtime/, docs/architecture.md), each switchable here
 # so that the benchmark can show what it buys. All on by default.

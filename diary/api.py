@@ -22,7 +22,7 @@ from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, er
 from diary import services
 from diary.digest import PeriodError, build_digest, parse_period
 from diary.exports import EXPORT_FORMATS, export_response
-from diary.models import BodyPart, Note, PainEntry
+from diary.models import Note, PainEntry, body_parts_by_pk
 from diary.serializers import (
     BodyPartSerializer,
     DigestSerializer,
@@ -90,11 +90,29 @@ def _stats_list(request: Request, patient: User) -> HttpResponse:
     return HttpResponse(body, content_type="application/json", headers=headers)
 
 
+_body_parts_json: bytes | None = None
+
+
+def body_parts_json() -> bytes:
+    """The body parts as the API sends them, built once per process: the 44 parts are a fixed
+    contract (a migration loads them; the admin shows them read-only), so serializing the same
+    rows on every request bought nothing. An empty table (a test database being flushed) is
+    never kept."""
+    global _body_parts_json
+    if _body_parts_json is None:
+        data = BodyPartSerializer(body_parts_by_pk().values(), many=True).data
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        if not data:
+            return body
+        _body_parts_json = body
+    return _body_parts_json
+
+
 @extend_schema(responses={200: BodyPartSerializer(many=True), 401: UNAUTHORIZED})
 @api_view(["GET"])
-def body_parts(request: Request) -> Response:
+def body_parts(request: Request) -> HttpResponse:
     """The 44 body parts of the map (ids and names are stable)."""
-    return Response(BodyPartSerializer(BodyPart.objects.all(), many=True).data)
+    return HttpResponse(body_parts_json(), content_type="application/json")
 
 
 @extend_schema(

@@ -16,7 +16,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import CareLink, User
-from diary.models import BodyPart, Note, PainEntry, PainType
+from diary.models import BodyPart, Note, PainEntry, PainType, body_parts_by_pk
 
 MAX_DAYS = 366
 # A patient "needs attention" after severe pain this week, or pain clearly rising.
@@ -206,7 +206,7 @@ def build_digest(
         .order_by("date_recorded", "id")
         .values_list("body_part_id", "pain_type", "intensity", "date_recorded")
     )
-    parts = {part.pk: part for part in BodyPart.objects.all()}
+    parts = body_parts_by_pk()
     by_part: dict[int, list[tuple[date, int]]] = defaultdict(list)
     by_day: dict[date, list[int]] = defaultdict(list)
     types: Counter[str] = Counter(dict.fromkeys(PainType.values, 0))

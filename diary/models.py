@@ -13,6 +13,8 @@ from django.core.validators import (
 from django.db import models
 from django.utils import timezone
 
+from diary.links import entry_link, page_link
+
 INTENSITY_MIN = 0
 INTENSITY_MAX = 10
 # Clocks of phones and servers disagree a little; "the future" starts a minute from now.
@@ -41,6 +43,22 @@ class BodyPart(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+_body_parts_by_pk: dict[int, BodyPart] | None = None
+
+
+def body_parts_by_pk() -> dict[int, BodyPart]:
+    """The body parts by id, loaded once per process: the 44 parts are a fixed contract (a
+    migration loads them; the admin shows them read-only). Treat them as read-only. An empty
+    table (a test database being flushed) is never kept."""
+    global _body_parts_by_pk
+    if _body_parts_by_pk is None:
+        parts = {part.pk: part for part in BodyPart.objects.order_by("pk")}
+        if not parts:
+            return parts
+        _body_parts_by_pk = parts  # whole, at once: another thread never sees half of it
+    return _body_parts_by_pk
 
 
 class PainType(models.TextChoices):
@@ -108,6 +126,19 @@ class PainEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body_part} {self.pain_type} {self.intensity}/10"
+
+    # Links for the entry list (diary/links.py: no reverse() per entry).
+    @property
+    def edit_url(self) -> str:
+        return entry_link("diary:entry-edit", self.pk)
+
+    @property
+    def delete_url(self) -> str:
+        return entry_link("diary:entry-delete", self.pk)
+
+    @property
+    def part_history_url(self) -> str:
+        return f"{page_link('diary:diary')}?part={self.body_part.name}"
 
 
 class Note(models.Model):

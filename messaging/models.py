@@ -90,23 +90,21 @@ def user_group(user_id: int) -> str:
 def conversations_for(user: User) -> list[dict]:
     """One row per peer: the peer id, last message id and unread count, most recent first.
 
-    Three queries whatever the number of conversations (two aggregates, then the last messages).
+    Two queries whatever the number of conversations (one aggregate, then the last messages).
     """
-    sent = (
-        Message.objects.filter(sender=user)
-        .values(peer=models.F("receiver"))
-        .annotate(last_id=Max("id"))
+    peer = models.Case(
+        models.When(sender=user, then=models.F("receiver")), default=models.F("sender")
     )
-    received = (
-        Message.objects.filter(receiver=user)
-        .values(peer=models.F("sender"))
-        .annotate(last_id=Max("id"), unread=Count("id", filter=Q(read_at__isnull=True)))
-    )
-    rows: dict[int, dict] = {}
-    for row in [*sent, *received]:
-        current = rows.setdefault(row["peer"], {"peer": row["peer"], "last_id": 0, "unread": 0})
-        current["last_id"] = max(current["last_id"], row["last_id"])
-        current["unread"] += row.get("unread", 0)
+    rows = {
+        row["peer"]: row
+        for row in Message.objects.involving(user)
+        .order_by()
+        .values(peer=peer)
+        .annotate(
+            last_id=Max("id"),
+            unread=Count("id", filter=Q(receiver=user, read_at__isnull=True)),
+        )
+    }
     ordered = sorted(rows.values(), key=lambda r: r["last_id"], reverse=True)
     last = Message.objects.with_people().in_bulk([r["last_id"] for r in ordered])
     for row in ordered:

@@ -25,9 +25,11 @@ def _peer(request: HttpRequest, username: str) -> User:
     """The other person: anyone but oneself. Whether one may *send* is decided separately, so a
     conversation stays readable (and deletable) after a care link ends."""
     # A deleted account stays readable (read-only) for the people it talked with.
-    peer = User.objects.filter(
-        Q(is_active=True) | Q(deleted_at__isnull=False), username=username
-    ).first()
+    peer = (
+        User.objects.with_roles()  # who may chat with whom depends on roles: no second query
+        .filter(Q(is_active=True) | Q(deleted_at__isnull=False), username=username)
+        .first()
+    )
     if peer is None or peer.pk == request.user.pk:
         raise Http404("No such conversation.")
     return peer

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from conftest import token_client
 from diary import services
+from diary.bodyparts import BODY_PARTS
 from diary.models import BodyPart, Note, PainEntry
 from diary.serializers import StatSerializer, stats_as_json
 
@@ -49,6 +50,21 @@ def test_body_parts(patient_api):
     assert len(parts) == 44
     assert parts[0] == {"id": 1, "name": "head", "label": "Top of the head", "view": "front"}
     assert parts[43]["name"] == "back-left"
+
+
+def test_body_parts_are_read_and_serialized_once_per_process(
+    patient_api, django_assert_num_queries
+):
+    first = patient_api.get(PARTS)
+    with django_assert_num_queries(1):  # the token check; the parts come from memory
+        again = patient_api.get(PARTS)
+    assert again.status_code == 200
+    assert again["Content-Type"] == "application/json"
+    assert again.content == first.content
+    assert again.json() == [
+        {"id": pk, "name": name, "label": label, "view": view}
+        for pk, name, label, view in BODY_PARTS
+    ]
 
 
 @pytest.mark.parametrize("url", [PARTS, NOTES, STATS])

@@ -15,4 +15,9 @@ def unread_count(context: dict[str, Any]) -> int:
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return 0
+    request = context.get("request")
+    if request is not None and getattr(request, "user", None) == user:
+        from config.badges import request_badges
+
+        return request_badges(request).unread  # with the other badge, in one query
     return Message.objects.unread_for(user).count()

@@ -1,0 +1,41 @@
+"""config/badges.py: the header's counts, one query, each user's own, counted after the view."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts import services
+from config.badges import badges_for
+from conftest import make_user
+from messaging.tests.conftest import history, link
+
+pytestmark = pytest.mark.django_db
+
+
+def test_counts_are_the_users_own(patient, django_assert_num_queries):
+    doctor = make_user("drwho", role="doctor")
+    other_doctor = make_user("drno", role="doctor")
+    services.request_link(patient=patient, doctor=doctor)
+    history(doctor, patient, "for alice")
+    history(patient, doctor, "for the doctor")
+    history(patient, other_doctor, "for another doctor")
+    history(patient, other_doctor, "and again")
+    with django_assert_num_queries(1):
+        counts = badges_for(doctor)
+    assert (counts.unread, counts.pending_links) == (1, 1)
+    patient_counts = badges_for(patient)
+    assert (patient_counts.unread, patient_counts.pending_links) == (1, 0)
+    assert (badges_for(other_doctor).unread, badges_for(other_doctor).pending_links) == (2, 0)
+
+
+def test_the_badge_counts_after_the_page_marked_messages_read(patient):
+    doctor = make_user("drwho", role="doctor")
+    link(patient, doctor)
+    history(doctor, patient, "one")
+    history(doctor, patient, "two")
+    client = Client()
+    client.force_login(patient)
+    assert 'data-unread="2"' in client.get("/diary/").content.decode()
+    # The conversation marks both read before it renders: its header already says 0.
+    assert 'data-unread="0"' in client.get(f"/chat/{doctor.username}/").content.decode()

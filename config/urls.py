@@ -31,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("diary/", include("diary.urls")),
+    path("clinical/", include("clinical.urls")),
     path("api/auth/", include("accounts.api_urls")),
     path("api/diary/", include("diary.api_urls")),
     path("api/chat/", include("messaging.api_urls")),

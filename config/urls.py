@@ -33,6 +33,7 @@ urlpatterns = [
     path("diary/", include("diary.urls")),
     path("clinical/", include("clinical.urls")),
     path("api/auth/", include("accounts.api_urls")),
+    path("api/diary/", include("clinical.api_urls")),
     path("api/diary/", include("diary.api_urls")),
     path("api/chat/", include("messaging.api_urls")),
     path("chat/", include("messaging.urls")),

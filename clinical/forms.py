@@ -99,5 +99,11 @@ class CheckInForm(forms.Form):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Preferences
-        fields = ["checkin_weekday", "daily_reminder", "daily_reminder_time", "checkin_reminder"]
+        fields = [
+            "checkin_weekday",
+            "daily_reminder",
+            "daily_reminder_time",
+            "checkin_reminder",
+            "chat_email",
+        ]
         widgets = {"daily_reminder_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}

@@ -233,6 +233,9 @@ class Preferences(models.Model):
     )
     daily_reminder_time = models.TimeField("at", default=time(20, 0))
     checkin_reminder = models.BooleanField("remind me of the weekly check-in", default=False)
+    chat_email = models.BooleanField(
+        "email me when chat messages wait unread for a while", default=True
+    )
 
     class Meta:
         verbose_name_plural = "preferences"
@@ -245,3 +248,32 @@ class Preferences(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class ReminderSent(models.Model):
+    """A reminder that went out, so that no run of `send_reminders` sends it twice.
+
+    `key` names the occasion: the patient's local date for the daily reminder, the Monday of
+    the week for the check-in, "<sender id>:<first unread message id>" for unread chat (a new
+    email only once the conversation was read and new messages wait).
+    """
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", "Daily diary reminder"
+        CHECKIN = "checkin", "Weekly check-in reminder"
+        UNREAD = "unread", "Unread chat messages"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders_sent"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "key"], name="reminder_sent_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} to {self.user_id}"

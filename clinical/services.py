@@ -25,7 +25,7 @@ from diary.models import PainEntry
 MEDICATION_FIELDS = frozenset({"name", "usual_dose", "unit", "kind"})
 DOSE_FIELDS = frozenset({"taken_at", "dose", "entry", "relief"})
 PREFERENCE_FIELDS = frozenset(
-    {"checkin_weekday", "daily_reminder", "daily_reminder_time", "checkin_reminder"}
+    {"checkin_weekday", "daily_reminder", "daily_reminder_time", "checkin_reminder", "chat_email"}
 )
 
 

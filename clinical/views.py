@@ -28,6 +28,7 @@ from diary.views import HtmxHttpRequest
 
 MEDICATIONS = "clinical/medications.html"
 PANELS = "clinical/_diary_panels.html#clinical-panels"
+RELIEF_ERROR = "Choose how much it helped, from 0 to 10, or “Don’t ask”."
 UNITS = ("mg", "g", "mcg", "ml", "drops", "tablet(s)", "puff(s)", "patch")
 
 
@@ -255,7 +256,7 @@ def dose_relief(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     dose = _get_dose(request, pk)
     form = ReliefForm(request.POST)
     if not form.is_valid():
-        return _panels(request, status=422, relief_error=" ".join(form.non_field_errors()))
+        return _panels(request, status=422, relief_error=RELIEF_ERROR)
     relief = None if form.cleaned_data["dismiss"] else form.cleaned_data["relief"]
     services.answer_relief(dose=dose, relief=relief)
     if relief is not None and not request.htmx:

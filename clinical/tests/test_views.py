@@ -176,6 +176,7 @@ def test_did_it_help_is_asked_after_the_delay_and_answered_in_place(alice, rescu
     assert 'id="relief-card"' in alice.get("/diary/").content.decode()
     bad = alice.post(f"/clinical/doses/{dose.pk}/relief/", {"relief": "11"}, **HTMX)
     assert bad.status_code == 422
+    assert "Choose how much it helped" in bad.content.decode()
     assert alice.post(f"/clinical/doses/{dose.pk}/relief/", {}, **HTMX).status_code == 422
     response = alice.post(f"/clinical/doses/{dose.pk}/relief/", {"relief": "7"}, **HTMX)
     assert response.status_code == 200
@@ -239,3 +240,20 @@ def test_preferences(alice, patient):
     bad = alice.post("/clinical/preferences/", {"checkin_weekday": "9", "daily_reminder_time": "x"})
     assert bad.status_code == 422
     assert Preferences.objects.get(user=patient).checkin_weekday == 4
+
+
+def test_panel_forms_carry_a_csrf_token(patient, rescue):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=patient.username, password=PASSWORD)
+    page = client.get("/diary/").content.decode()
+    panels = page[page.index('id="clinical-panels"') :]
+    marker = 'name="csrfmiddlewaretoken" value="'
+    token = panels[panels.index(marker) + len(marker) :].split('"', 1)[0]
+    assert client.post("/clinical/rescue/", {"medication": rescue.pk}).status_code == 403
+    response = client.post(
+        "/clinical/rescue/", {"medication": rescue.pk, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert DoseTaken.objects.count() == 1

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "accounts",
     "diary",
     "messaging",
+    "clinical",
 ]
 
 # Under Daphne these run as one sync chain in the request's worker thread (config/handlers.py).
@@ -400,3 +401,10 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Clinical (medications, the weekly PEG check-in, reminders).
+# The diary asks "did it help?" about a dose this many seconds after it was taken: rescue
+# medication for pain works within an hour or two, and by three the patient can tell.
+RELIEF_ASK_AFTER = env_int("RELIEF_ASK_AFTER", 3 * 60 * 60)
+# One email about unread chat messages once they are this old (seconds), once per conversation.
+UNREAD_EMAIL_AFTER = env_int("UNREAD_EMAIL_AFTER", 60 * 60)

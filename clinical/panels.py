@@ -1,0 +1,47 @@
+"""What the diary page shows from this app: one-tap rescue doses, "did it help?" and the
+weekly check-in card. The diary includes it through one template tag ({% clinical_panels %})."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import User
+from clinical import services
+from clinical.forms import CheckInForm
+from clinical.models import RELIEF_MAX, RELIEF_MIN, CheckIn, DoseTaken, Medication
+from diary.digest import user_timezone
+
+
+def checkin_due(user: User, now: datetime | None = None) -> bool:
+    """Whether the diary shows the check-in card: from the patient's chosen day to the end of
+    that week (a missed day is caught up later in the week), until it is done."""
+    now = now or timezone.now()
+    today = now.astimezone(user_timezone(user)).date()
+    if today.weekday() < services.preferences_for(user).checkin_weekday:
+        return False
+    return not CheckIn.objects.filter(patient=user, week=services.current_week(user, now)).exists()
+
+
+def diary_panels_context(user: User, **extra: Any) -> dict[str, Any]:
+    now = timezone.now()
+    pending = (
+        DoseTaken.objects.for_user(user)
+        .awaiting_relief(now)
+        .select_related("medication")
+        .order_by("-taken_at")
+        .first()
+    )
+    due = checkin_due(user, now)
+    return {
+        "rescue_medications": list(Medication.objects.for_user(user).active().rescue()),
+        "pending_relief": pending,
+        "checkin_due": due,
+        "relief_scale": range(RELIEF_MIN, RELIEF_MAX + 1),
+        "relief_ask_hours": settings.RELIEF_ASK_AFTER // 3600,
+        "checkin_form": extra.pop("checkin_form", None) or (CheckInForm() if due else None),
+        **extra,
+    }

@@ -1,0 +1,63 @@
+"""Template tags through which diary pages show this app's parts without importing it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from clinical.digest import AROUND, PegSummary, build_clinical_digest, latest_pegs
+from clinical.panels import diary_panels_context
+from diary.digest import user_timezone
+
+register = template.Library()
+
+
+@register.inclusion_tag("clinical/_diary_panels.html", takes_context=True)
+def clinical_panels(context: template.Context) -> dict[str, Any]:
+    """The diary page's medication and check-in panels, for the signed-in patient."""
+    request = context["request"]
+    return {
+        **diary_panels_context(request.user),
+        "request": request,
+    }
+
+
+@register.inclusion_tag("clinical/_digest_section.html", takes_context=True)
+def clinical_digest(context: template.Context) -> dict[str, Any]:
+    """The digest page's medication and PEG section, for the digest's patient and period (the
+    page itself decided who may read it, and logged the read)."""
+    patient = context["patient"]
+    period = context["digest"].period
+    return {
+        "clinical": build_clinical_digest(
+            patient=patient, period=period, tz=user_timezone(patient)
+        ),
+        "as_doctor": context.get("as_doctor", False),
+        "period_label": context.get("period_label", ""),
+        "around_hours": int(AROUND.total_seconds() // 3600),
+    }
+
+
+class _PegRow:
+    """A row of My patients with the patient's latest PEG (the row's own fields pass through)."""
+
+    def __init__(self, row: Any, peg: PegSummary) -> None:
+        self._row = row
+        self.peg = peg
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+@register.simple_tag(takes_context=True)
+def with_peg(context: template.Context, rows: list[Any]) -> list[_PegRow]:
+    """My patients' rows with each patient's latest PEG; `?sort=peg` puts a rise of 1 point or
+    more first, then the highest scores (patients without a check-in last)."""
+    tz = user_timezone(context["request"].user)
+    pegs = latest_pegs([row.patient.pk for row in rows], timezone.now().astimezone(tz).date())
+    result = [_PegRow(row, pegs[row.patient.pk]) for row in rows]
+    if context["request"].GET.get("sort") == "peg":
+        result.sort(key=lambda r: (not r.peg.rose, r.peg.latest is None, -(r.peg.latest or 0)))
+    return result

@@ -18,11 +18,23 @@ from messaging.tests.conftest import link
 pytestmark = pytest.mark.django_db
 
 PAGE_BUDGET = 5
+# The clinical app's sections (clinical/panels.py, clinical/digest.py) cost their own queries,
+# constant in the data: the diary's panels 4 (rescue medications, a dose awaiting "did it help?",
+# the check-in day, this week's check-in), the digest's section 3, My patients' PEG column 1.
+# Folding them is issue 13's open work; until then the budgets say so, page by page.
+CLINICAL = {
+    "/diary/": 4,
+    "/diary/digest/": 3,
+    "/diary/patients/": 1,
+    "/diary/patients/alice/digest/": 3,
+}
 # A doctor's view of a patient also writes the access log (one INSERT, by law of the design:
-# every read of a patient's data is recorded) and checks the care link: see the report of
-# issue 13 for what is left to fold.
-PATIENT_PAGE_BUDGET = {"/diary/patients/": 6, "/diary/patients/alice/": 8}
-PATIENT_DIGEST_BUDGET = 7
+# every read of a patient's data is recorded) and checks the care link.
+PATIENT_PAGE_BUDGET = {
+    "/diary/patients/": 6 + CLINICAL["/diary/patients/"],
+    "/diary/patients/alice/": 8,
+}
+PATIENT_DIGEST_BUDGET = 7 + CLINICAL["/diary/patients/alice/digest/"]
 
 
 def add_rows(patient, count: int) -> None:
@@ -63,7 +75,7 @@ def test_a_patients_pages_stay_within_budget_whatever_the_rows(patient, url):
     status, many = page_queries(client, url)
     assert status == 200
     assert few == many
-    assert many <= PAGE_BUDGET
+    assert many <= PAGE_BUDGET + CLINICAL.get(url, 0)
 
 
 @pytest.mark.parametrize(

@@ -335,7 +335,8 @@ def test_an_empty_period_says_so_once(client, patient, doctor, as_doctor):
     html = response.content.decode()
     assert html.count("No pain recorded") == 1
     label = response.context["period_label"]
-    assert f'<p class="empty-state-title">No pain recorded in {label}.</p>' in html
+    title = f'No pain recorded in <span class="text-nowrap">{label}</span>.'
+    assert f'<p class="empty-state-title">{title}</p>' in html
     assert 'id="digest-summary"' not in html
     assert 'id="figure-entries"' not in html
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -208,3 +209,23 @@ def test_reloading_my_patients_logs_each_patient_once_an_hour(client, patient, d
     reads.update(at=reads.get().at - timedelta(hours=1, minutes=1))
     assert client.get(reverse("diary:patients")).status_code == 200
     assert reads.count() == 2  # an hour later the list is a new look
+
+
+def test_my_patients_empty_state_leads_to_the_requests(client, doctor, patient):
+    accounts.request_link(patient=patient, doctor=doctor)  # pending: not a patient yet
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patients")).content.decode()
+    assert 'id="patient-list"' not in html
+    empty = html.split('id="patient-list-empty"')[1].split("</div>")[0]
+    assert '<p class="empty-state-title">No patients yet.</p>' in empty
+    assert f'<a class="btn btn-primary btn-sm" href="{reverse("care_team")}">' in empty
+    assert "@alice" not in html
+
+
+def test_my_patients_actions_are_one_group_per_row(client, doctor, patient):
+    link(patient, doctor)
+    client.force_login(doctor)
+    html = client.get(reverse("diary:patients")).content.decode()
+    row = html.split('data-patient="alice"')[1].split("</tr>")[0]
+    group = row.split('<div class="patient-actions ')[1].split("</div>")[0]
+    assert re.findall(r">(\w+)</a>", group) == ["Diary", "Digest", "Chat"]

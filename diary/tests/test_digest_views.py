@@ -319,3 +319,33 @@ def test_a_doctor_reads_the_digest_in_the_patients_zone_and_is_told(client, diar
     # The patient's own digest needs no such label.
     client.force_login(diary)
     assert 'id="zone-note"' not in client.get(DIGEST).content.decode()
+
+
+@pytest.mark.parametrize("as_doctor", [False, True])
+def test_an_empty_period_says_so_once(client, patient, doctor, as_doctor):
+    # The summary card's sentence and the empty state used to say the same thing twice.
+    if as_doctor:
+        link(patient, doctor)
+        client.force_login(doctor)
+        url = reverse("diary:patient-digest", args=[patient.username])
+    else:
+        client.force_login(patient)
+        url = DIGEST
+    response = client.get(url + "?days=7")
+    html = response.content.decode()
+    assert html.count("No pain recorded") == 1
+    label = response.context["period_label"]
+    title = f'No pain recorded in <span class="text-nowrap">{label}</span>.'
+    assert f'<p class="empty-state-title">{title}</p>' in html
+    assert 'id="digest-summary"' not in html
+    assert 'id="figure-entries"' not in html
+
+
+def test_a_period_with_entries_has_the_summary_and_no_empty_state(client, patient):
+    add(patient, "head", timezone.now() - timedelta(hours=1), 4)
+    client.force_login(patient)
+    html = client.get(DIGEST + "?days=7").content.decode()
+    assert 'id="digest-summary"' in html
+    assert '<dd id="figure-entries">1</dd>' in html
+    assert 'id="digest-empty"' not in html
+    assert "No pain recorded" not in html

@@ -137,7 +137,8 @@ class PainEntryForm(ServiceValidatedForm):
         cleaned = super().clean()
         # "Something else" joins the chips; the services take one list, `factors`.
         other = cleaned.pop("factor_other", "") or ""
-        chosen = [*cleaned.get("factors", []), *other.split(",")]
+        words = [word.strip() for word in other.split(",")]
+        chosen = [*cleaned.get("factors", []), *(word for word in words if word)]
         try:
             cleaned["factors"] = normalise_factors(chosen)
         except ValidationError as error:

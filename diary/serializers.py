@@ -85,13 +85,14 @@ class StatSerializer(serializers.ModelSerializer):
 
 FACTORS_SCHEMA = {
     "type": "array",
-    "items": {"type": "string", "minLength": 1, "maxLength": MAX_FACTOR_LENGTH},
+    "items": {"type": "string", "maxLength": MAX_FACTOR_LENGTH},
     "maxItems": MAX_FACTORS,
     "description": (
         'What may have set the pain off, e.g. ["poor sleep", "stress"]: presets (poor sleep, '
         "stress, weather, long sitting, exercise, lifting, screen time, menstruation) in any "
         f"case, or the patient's own words; at most {MAX_FACTORS} of at most "
-        f"{MAX_FACTOR_LENGTH} characters. Optional: left out, a new entry has none."
+        f"{MAX_FACTOR_LENGTH} characters (blank ones are dropped). Optional: left out, a new "
+        "entry has none and a change keeps them."
     ),
 }
 

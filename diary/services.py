@@ -29,33 +29,29 @@ _PRESETS_BY_KEY = {preset.casefold(): preset for preset in PRESET_FACTORS}
 
 def normalise_factors(values: Iterable[str] | None) -> list[str]:
     """A patient's factors as stored: spaces tidied, presets matched whatever their case
-    ("Poor  Sleep" is "poor sleep"), duplicates dropped (ignoring case), order kept.
+    ("Poor  Sleep" is "poor sleep"), blanks and duplicates (ignoring case) dropped, order kept.
 
-    Raises ValidationError({"factors": [...]}) naming every problem: text that is not a string
-    or holds a NUL character, a factor over 40 characters, more than 8 factors.
+    The limits apply to what was sent, as the API's schema states them: at most 8 items of at
+    most 40 characters. Raises ValidationError({"factors": [...]}) naming every problem.
     """
+    values = list(values or ())
     problems: list[str] = []
+    if len(values) > MAX_FACTORS:
+        problems.append(f"At most {MAX_FACTORS} factors per entry ({len(values)} given).")
     factors: dict[str, str] = {}
-    for value in values or ():
+    for value in values:
         if not isinstance(value, str):
             problems.append("Each factor must be text.")
-            continue
-        if "\x00" in value:
+        elif "\x00" in value:
             problems.append("A factor cannot contain a NUL character.")
-            continue
-        text = " ".join(value.split())
-        if not text:
-            continue
-        if len(text) > MAX_FACTOR_LENGTH:
+        elif len(value) > MAX_FACTOR_LENGTH:
+            shown = " ".join(value.split())[:MAX_FACTOR_LENGTH]
             problems.append(
-                f"“{text[:MAX_FACTOR_LENGTH]}…” is too long: "
-                f"a factor is at most {MAX_FACTOR_LENGTH} characters."
+                f"“{shown}…” is too long: a factor is at most {MAX_FACTOR_LENGTH} characters."
             )
-            continue
-        key = text.casefold()
-        factors.setdefault(key, _PRESETS_BY_KEY.get(key, text))
-    if len(factors) > MAX_FACTORS:
-        problems.append(f"At most {MAX_FACTORS} factors per entry ({len(factors)} given).")
+        elif text := " ".join(value.split()):
+            key = text.casefold()
+            factors.setdefault(key, _PRESETS_BY_KEY.get(key, text))
     if problems:
         raise ValidationError({"factors": list(dict.fromkeys(problems))})
     return list(factors.values())

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
+from accounts.models import User
 from diary.bodymap import LABELS, part_choices
 from diary.models import (
     CLOCK_SKEW,
@@ -102,10 +103,11 @@ class PainEntryForm(ServiceValidatedForm):
         model = PainEntry
         fields = ["body_part", "pain_type", "intensity", "date_recorded", "description", "factors"]
 
-    def __init__(self, *args: Any, owner: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
+        """`owner`: whose own factors are offered as chips (by default the instance's owner)."""
         super().__init__(*args, **kwargs)
-        owner = owner or (self.instance.owner if self.instance.owner_id else None)
-        own = PainEntry.objects.for_user(owner).used_factors() if owner is not None else []
+        owner_id = owner.pk if owner is not None else self.instance.owner_id
+        own = PainEntry.objects.filter(owner_id=owner_id).used_factors() if owner_id else []
         if self.is_bound:
             chosen = self.fields["factors"].widget.value_from_datadict(self.data, None, "factors")
         else:

@@ -78,7 +78,8 @@ def _stats_list(request: Request, patient: User) -> HttpResponse:
     entries = PainEntry.objects.for_user(patient)
     version = entries.aggregate(n=Count("id"), top=Max("id"), changed=Max("last_modified"))
     changed = version["changed"].timestamp() if version["changed"] else 0
-    etag = f'"{version["n"]}-{version["top"] or 0}-{changed}"'
+    # "v2": the rows gained `factors`; an ETag from before must not answer 304 to the new shape.
+    etag = f'"v2-{version["n"]}-{version["top"] or 0}-{changed}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if request.headers.get("If-None-Match") == etag:
         return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)

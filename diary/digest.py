@@ -23,6 +23,8 @@ MAX_DAYS = 366
 ATTENTION_MAX = 7
 ATTENTION_RISE = 1.0
 PERIOD_CHOICES = (7, 30, 90)
+# A factor seen fewer times says nothing yet: the digest leaves it out.
+FACTOR_MIN_ENTRIES = 3
 
 
 class PeriodError(ValueError):
@@ -111,6 +113,31 @@ class PartDigest:
 
 
 @dataclass
+class FactorDigest:
+    """Pain with vs without one factor over the period: an association, never a cause."""
+
+    factor: str
+    entries: int
+    days: int
+    mean_with: float
+    mean_without: float | None  # None when every entry of the period carried it
+
+    @property
+    def sentence(self) -> str:
+        days = f"{self.days} day{'' if self.days == 1 else 's'}"
+        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
+        if self.mean_without is None:
+            return (
+                f"Every entry had {self.factor}: pain averaged {self.mean_with:.1f} "
+                f"({entries} on {days}), nothing to compare with."
+            )
+        return (
+            f"On days with {self.factor} your pain averaged {self.mean_with:.1f}, "
+            f"otherwise {self.mean_without:.1f} ({entries} on {days})."
+        )
+
+
+@dataclass
 class DayDigest:
     date: date
     count: int = 0
@@ -127,6 +154,7 @@ class Digest:
     pain_types: dict[str, int]
     timeline: list[DayDigest]
     notes: list[Note] = field(default_factory=list)
+    factors: list[FactorDigest] = field(default_factory=list)
 
     @property
     def days_with_entries(self) -> int:
@@ -184,6 +212,17 @@ class Digest:
                 {"date": day.date.isoformat(), "max": day.max, "mean": day.mean}
                 for day in self.worst_days
             ],
+            "factors": [
+                {
+                    "factor": factor.factor,
+                    "entries": factor.entries,
+                    "days": factor.days,
+                    "mean_with": factor.mean_with,
+                    "mean_without": factor.mean_without,
+                    "sentence": factor.sentence,
+                }
+                for factor in self.factors
+            ],
             "summary": self.summary,
         }
 
@@ -204,19 +243,20 @@ def build_digest(
         PainEntry.objects.for_user(patient)
         .filter(date_recorded__gte=start, date_recorded__lt=end)
         .order_by("date_recorded", "id")
-        .values_list("body_part_id", "pain_type", "intensity", "date_recorded")
+        .values_list("body_part_id", "pain_type", "intensity", "date_recorded", "factors")
     )
     parts = body_parts_by_pk()
     by_part: dict[int, list[tuple[date, int]]] = defaultdict(list)
     by_day: dict[date, list[int]] = defaultdict(list)
     types: Counter[str] = Counter(dict.fromkeys(PainType.values, 0))
-    count = 0
-    for part_id, pain_type, intensity, recorded in rows:
+    read: list[tuple[date, int, list[str]]] = []  # (day, intensity, factors) per entry
+    for part_id, pain_type, intensity, recorded, factors in rows:
         day = recorded.astimezone(tz).date()
         by_part[part_id].append((day, intensity))
         by_day[day].append(intensity)
         types[pain_type] += 1
-        count += 1
+        read.append((day, intensity, factors or []))
+    count = len(read)
 
     part_digests = []
     for part_id, readings in by_part.items():
@@ -258,7 +298,35 @@ def build_digest(
         pain_types=dict(types),
         timeline=timeline,
         notes=list(notes) if notes is not None else [],
+        factors=factor_digests(read),
     )
+
+
+def factor_digests(readings: list[tuple[date, int, list[str]]]) -> list[FactorDigest]:
+    """Per factor carried by at least FACTOR_MIN_ENTRIES entries: the mean intensity of the
+    entries with it against that of all the other entries. Most entries first."""
+    carrying: dict[str, list[int]] = defaultdict(list)
+    for position, (_, _, factors) in enumerate(readings):
+        for factor in dict.fromkeys(factors):
+            carrying[factor].append(position)
+    digests = []
+    for factor, positions in carrying.items():
+        if len(positions) < FACTOR_MIN_ENTRIES:
+            continue
+        inside = set(positions)
+        with_it = [readings[i][1] for i in positions]
+        without = [reading[1] for i, reading in enumerate(readings) if i not in inside]
+        digests.append(
+            FactorDigest(
+                factor=factor,
+                entries=len(with_it),
+                days=len({readings[i][0] for i in positions}),
+                mean_with=_round(fmean(with_it)),
+                mean_without=_round(fmean(without)) if without else None,
+            )
+        )
+    digests.sort(key=lambda digest: (-digest.entries, digest.factor))
+    return digests
 
 
 @dataclass

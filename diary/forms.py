@@ -11,16 +11,19 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 
+from accounts.models import User
 from diary.bodymap import LABELS, part_choices
 from diary.models import (
     CLOCK_SKEW,
     INTENSITY_MAX,
     INTENSITY_MIN,
+    PRESET_FACTORS,
     BodyPart,
     Note,
     PainEntry,
     PainType,
 )
+from diary.services import normalise_factors
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The scale, explained once where the intensity is chosen.
@@ -54,6 +57,16 @@ def _part_choices() -> list[Any]:
     return [("", "Choose where it hurts…"), *part_choices()]
 
 
+class FactorsField(forms.MultipleChoiceField):
+    """Chips for the presets and the patient's own factors. Any value is taken here: a chip
+    may name a factor the list no longer shows, and the service's rule decides what is valid."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+
 class PainEntryForm(ServiceValidatedForm):
     # The choices come from the constant list of parts, so a crafted name (NUL bytes included)
     # is refused before it reaches the database; clean_body_part turns the name into the row.
@@ -77,13 +90,34 @@ class PainEntryForm(ServiceValidatedForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Climbing stairs, after a run…"}),
     )
+    factors = FactorsField(label="What may have set it off (optional)", required=False)
+    factor_other = forms.CharField(
+        label="Something else",
+        required=False,
+        max_length=200,
+        help_text="Your own words; several separated by commas.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. cold, long drive", "maxlength": 200}),
+    )
 
     class Meta:
         model = PainEntry
-        fields = ["body_part", "pain_type", "intensity", "date_recorded", "description"]
+        fields = ["body_part", "pain_type", "intensity", "date_recorded", "description", "factors"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, owner: User | None = None, **kwargs: Any) -> None:
+        """`owner`: whose own factors are offered as chips (by default the instance's owner)."""
         super().__init__(*args, **kwargs)
+        owner_id = owner.pk if owner is not None else self.instance.owner_id
+        own = PainEntry.objects.filter(owner_id=owner_id).used_factors() if owner_id else []
+        if self.is_bound:
+            chosen = self.fields["factors"].widget.value_from_datadict(self.data, None, "factors")
+        else:
+            chosen = self.initial.get("factors")
+        # The chips: presets, then the patient's own, then whatever this entry or the submitted
+        # data holds beyond them (so nothing chosen ever disappears from the form).
+        names = dict.fromkeys([*PRESET_FACTORS, *own, *(chosen or [])])
+        self.fields["factors"].choices = [
+            (name, name) for name in names if isinstance(name, str) and "\x00" not in name
+        ]
         if self.instance.body_part_id and "body_part" not in (kwargs.get("initial") or {}):
             # The model's initial value is the part's id; the choices are its name.
             self.initial["body_part"] = self.instance.body_part.name
@@ -100,6 +134,18 @@ class PainEntryForm(ServiceValidatedForm):
         if value > timezone.now() + CLOCK_SKEW:
             raise ValidationError("This time is in the future: choose now or earlier.")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # "Something else" joins the chips; the services take one list, `factors`.
+        other = cleaned.pop("factor_other", "") or ""
+        words = [word.strip() for word in other.split(",")]
+        chosen = [*cleaned.get("factors", []), *(word for word in words if word)]
+        try:
+            cleaned["factors"] = normalise_factors(chosen)
+        except ValidationError as error:
+            self.add_error("factors", error.message_dict["factors"])
+        return cleaned
 
     @property
     def part_names(self) -> list[str]:

@@ -68,6 +68,35 @@ class PainType(models.TextChoices):
     THROBBING = "throbbing", "Throbbing"
 
 
+# The triggers a patient can pick with one tap; their own ones are offered beside these.
+PRESET_FACTORS = (
+    "poor sleep",
+    "stress",
+    "weather",
+    "long sitting",
+    "exercise",
+    "lifting",
+    "screen time",
+    "menstruation",
+)
+MAX_FACTORS = 8
+MAX_FACTOR_LENGTH = 40
+# How far back "the factors you used before" looks: enough for months of entries, one query.
+OWN_FACTORS_LOOKBACK = 500
+
+
+def validate_factors(value: object) -> None:
+    """The stored shape: a list of short strings. diary.services.normalise_factors says more
+    precisely what is wrong with a patient's input; this guards every other write."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Factors must be a list of text.", code="invalid")
+    if len(value) > MAX_FACTORS:
+        raise ValidationError(f"At most {MAX_FACTORS} factors per entry.", code="max_factors")
+    for item in value:
+        if not item or len(item) > MAX_FACTOR_LENGTH or "\x00" in item:
+            raise ValidationError("A factor is 1 to 40 characters of text.", code="invalid")
+
+
 class PainEntryQuerySet(models.QuerySet["PainEntry"]):
     def for_user(self, user: settings.AUTH_USER_MODEL) -> PainEntryQuerySet:
         return self.filter(owner=user)
@@ -83,6 +112,17 @@ class PainEntryQuerySet(models.QuerySet["PainEntry"]):
         """{body_part_id: highest intensity} over this queryset, in one query."""
         rows = self.order_by().values("body_part_id").annotate(top=models.Max("intensity"))
         return {row["body_part_id"]: row["top"] for row in rows}
+
+    def used_factors(self) -> list[str]:
+        """The factors used in these entries that are not presets, most recent first (one
+        query over the latest entries): a patient's own triggers, offered as chips."""
+        seen: dict[str, None] = {}
+        recent = self.order_by("-date_recorded", "-id")[:OWN_FACTORS_LOOKBACK]
+        for factors in recent.values_list("factors", flat=True):
+            for factor in factors or ():
+                if factor not in PRESET_FACTORS:
+                    seen.setdefault(factor, None)
+        return list(seen)
 
 
 class PainEntry(models.Model):
@@ -103,6 +143,9 @@ class PainEntry(models.Model):
         validators=[MaxLengthValidator(2000), ProhibitNullCharactersValidator()],
     )
     date_recorded = models.DateTimeField(default=timezone.now, validators=[validate_not_in_future])
+    # What may have set the pain off ("poor sleep", "stress", the patient's own words): a short
+    # list kept with the entry, so the digest can compare pain with and without each.
+    factors = models.JSONField(default=list, blank=True, validators=[validate_factors])
     last_modified = models.DateTimeField(auto_now=True)
 
     objects = PainEntryQuerySet.as_manager()

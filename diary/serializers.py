@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictBooleanField, StrictCharField
@@ -14,12 +16,15 @@ from diary.bodyparts import BODY_PARTS
 from diary.models import (
     INTENSITY_MAX,
     INTENSITY_MIN,
+    MAX_FACTOR_LENGTH,
+    MAX_FACTORS,
     BodyPart,
     Note,
     PainEntry,
     PainType,
     validate_not_in_future,
 )
+from diary.services import normalise_factors
 
 KNOWN_PARTS = {pk: (name, label, view) for pk, name, label, view in BODY_PARTS}
 
@@ -57,6 +62,12 @@ class NoteDeleteSerializer(serializers.Serializer):
 class StatSerializer(serializers.ModelSerializer):
     """A pain entry as the API shows it; `body_part` is the part's id."""
 
+    factors = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What may have set the pain off ([] if none).",
+    )
+
     class Meta:
         model = PainEntry
         fields = [
@@ -66,9 +77,43 @@ class StatSerializer(serializers.ModelSerializer):
             "intensity",
             "description",
             "date_recorded",
+            "factors",
             "last_modified",
         ]
         read_only_fields = fields
+
+
+FACTORS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "maxLength": MAX_FACTOR_LENGTH},
+    "maxItems": MAX_FACTORS,
+    "description": (
+        'What may have set the pain off, e.g. ["poor sleep", "stress"]: presets (poor sleep, '
+        "stress, weather, long sitting, exercise, lifting, screen time, menstruation) in any "
+        f"case, or the patient's own words; at most {MAX_FACTORS} of at most "
+        f"{MAX_FACTOR_LENGTH} characters (blank ones are dropped). Optional: left out, a new "
+        "entry has none and a change keeps them."
+    ),
+}
+
+
+@extend_schema_field(FACTORS_SCHEMA)
+class FactorsField(serializers.Field):
+    """A list of factors, normalised by the service's rule. Its errors are one flat list of
+    messages ({"factors": ["..."]}), not DRF's per-item dict."""
+
+    default_error_messages = {"not_a_list": "Expected a list of strings."}
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        try:
+            return normalise_factors(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["factors"]) from exc
+
+    def to_representation(self, value: Any) -> list[str]:
+        return list(value or [])
 
 
 class BodyPartField(serializers.PrimaryKeyRelatedField):
@@ -96,6 +141,7 @@ class StatWriteSerializer(serializers.Serializer):
     intensity = serializers.IntegerField(min_value=INTENSITY_MIN, max_value=INTENSITY_MAX)
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     date_recorded = serializers.DateTimeField(required=False, validators=[validate_not_in_future])
+    factors = FactorsField(required=False)
 
 
 class StatUpdateSerializer(StatWriteSerializer):
@@ -123,6 +169,7 @@ STAT_COLUMNS = (
     "intensity",
     "description",
     "date_recorded",
+    "factors",
     "last_modified",
 )
 
@@ -148,9 +195,10 @@ def stats_as_json(entries: QuerySet[PainEntry] | Iterable[PainEntry]) -> list[di
             "intensity": intensity,
             "description": description,
             "date_recorded": _iso(recorded),
+            "factors": factors or [],
             "last_modified": _iso(modified),
         }
-        for pk, body_part, pain_type, intensity, description, recorded, modified in rows
+        for pk, body_part, pain_type, intensity, description, recorded, factors, modified in rows
     ]
 
 
@@ -185,6 +233,17 @@ class WorstDaySerializer(serializers.Serializer):
     mean = serializers.FloatField()
 
 
+class DigestFactorSerializer(serializers.Serializer):
+    factor = serializers.CharField()
+    entries = serializers.IntegerField(help_text="Entries of the period carrying this factor.")
+    days = serializers.IntegerField(help_text="Days with at least one such entry.")
+    mean_with = serializers.FloatField(help_text="Mean intensity of those entries.")
+    mean_without = serializers.FloatField(
+        allow_null=True, help_text="Mean intensity of the period's other entries (null if none)."
+    )
+    sentence = serializers.CharField()
+
+
 class DigestSerializer(serializers.Serializer):
     patient = serializers.CharField()
     start = serializers.DateField()
@@ -196,4 +255,10 @@ class DigestSerializer(serializers.Serializer):
     pain_types = serializers.DictField(child=serializers.IntegerField())
     timeline = DigestDaySerializer(many=True)
     worst_days = WorstDaySerializer(many=True)
+    factors = DigestFactorSerializer(
+        many=True,
+        required=False,
+        help_text="Per factor carried by at least 3 entries of the period: pain with vs without "
+        "it (an association, not a cause).",
+    )
     summary = serializers.CharField()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +12,51 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from diary.models import BodyPart, Note, PainEntry
+from diary.models import (
+    MAX_FACTOR_LENGTH,
+    MAX_FACTORS,
+    PRESET_FACTORS,
+    BodyPart,
+    Note,
+    PainEntry,
+)
 
 PAIN_ENTRY_FIELDS = frozenset(
-    {"body_part", "pain_type", "intensity", "description", "date_recorded"}
+    {"body_part", "pain_type", "intensity", "description", "date_recorded", "factors"}
 )
+_PRESETS_BY_KEY = {preset.casefold(): preset for preset in PRESET_FACTORS}
+
+
+def normalise_factors(values: Iterable[str] | None) -> list[str]:
+    """A patient's factors as stored: spaces tidied, presets matched whatever their case
+    ("Poor  Sleep" is "poor sleep"), blanks and duplicates (ignoring case) dropped, order kept.
+
+    The limits apply to what was sent, as the API's schema states them: at most 8 items of at
+    most 40 characters. Raises ValidationError({"factors": [...]}) naming every problem.
+    """
+    values = list(values or ())
+    problems: list[str] = []
+    if len(values) > MAX_FACTORS:
+        problems.append(f"At most {MAX_FACTORS} factors per entry ({len(values)} given).")
+    factors: dict[str, str] = {}
+    for value in values:
+        if not isinstance(value, str):
+            problems.append("Each factor must be text.")
+        elif "\x00" in value:
+            problems.append("A factor cannot contain a NUL character.")
+        elif len(value) > MAX_FACTOR_LENGTH:
+            shown = " ".join(value.split())[:MAX_FACTOR_LENGTH]
+            problems.append(
+                f"“{shown}…” is too long: a factor is at most {MAX_FACTOR_LENGTH} characters."
+            )
+        elif text := " ".join(value.split()):
+            key = text.casefold()
+            factors.setdefault(key, _PRESETS_BY_KEY.get(key, text))
+    if problems:
+        raise ValidationError({"factors": list(dict.fromkeys(problems))})
+    return list(factors.values())
+
+
 NOTE_FIELDS = frozenset({"title", "body", "shared"})
 
 
@@ -28,6 +68,7 @@ def record_pain(
     intensity: int,
     description: str = "",
     date_recorded: datetime | None = None,
+    factors: Iterable[str] | None = None,
 ) -> PainEntry:
     """Store a pain entry after full model validation (range, type, not in the future).
 
@@ -40,6 +81,7 @@ def record_pain(
         intensity=intensity,
         description=description.strip(),
         date_recorded=date_recorded or timezone.now(),
+        factors=normalise_factors(factors),
     )
     _validate(entry)
     entry.save()
@@ -62,6 +104,7 @@ def record_pain_in_parts(
     intensity: int,
     description: str = "",
     date_recorded: datetime | None = None,
+    factors: Iterable[str] | None = None,
 ) -> list[PainEntry]:
     """One pain felt in several parts at once: one entry per part, all stored or none.
 
@@ -72,6 +115,7 @@ def record_pain_in_parts(
     if not parts:
         raise ValidationError({"body_part": "Choose at least one body part."})
     moment = date_recorded or timezone.now()
+    factors = normalise_factors(factors)
     entries = [
         PainEntry(
             owner=owner,
@@ -80,6 +124,7 @@ def record_pain_in_parts(
             intensity=intensity,
             description=description.strip(),
             date_recorded=moment,
+            factors=list(factors),
         )
         for part in parts
     ]
@@ -98,6 +143,8 @@ def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
         raise TypeError(f"Cannot change {', '.join(sorted(unknown))}")
     if "description" in changes:
         changes["description"] = (changes["description"] or "").strip()
+    if "factors" in changes:
+        changes["factors"] = normalise_factors(changes["factors"])
     _validate(_changed_copy(entry, changes))
     for field, value in changes.items():
         setattr(entry, field, value)

@@ -94,8 +94,12 @@ def test_create_stat(patient_api, patient):
         "intensity",
         "description",
         "date_recorded",
+        "factors",
         "last_modified",
     }
+    # A client that knows nothing of factors gets an entry without any.
+    assert body["factors"] == []
+    assert entry.factors == []
 
 
 def test_create_stat_in_the_past(patient_api):

@@ -237,7 +237,7 @@ def _new_entry_form(user: User, parts: list[str]) -> RecordPainForm:
         intensity=last.intensity if last else None,
         date_recorded=now_to_the_minute(),
     )
-    return RecordPainForm(instance=defaults, initial={"body_part": parts})
+    return RecordPainForm(instance=defaults, initial={"body_part": parts}, owner=user)
 
 
 @require_http_methods(["GET", "POST"])
@@ -255,7 +255,7 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
         }
         return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain")
 
-    form = RecordPainForm(request.POST)
+    form = RecordPainForm(request.POST, owner=request.user)
     # The form from a map click hides the parts; it shows the list again only to a no-JS user.
     chosen = [name for name in request.POST.getlist("chosen_part") if name in LABELS]
     if form.is_valid():

@@ -394,6 +394,7 @@ def test_a_phone_gets_a_bottom_tab_bar_and_a_laptop_the_top_nav(
         "Diary",
         "Digest",
         "Notes",
+        "Medications",
         "My doctors",
         "Find a doctor",
         "Chat",

@@ -35,7 +35,7 @@ class MedicationForm(forms.ModelForm):
         labels = {"name": "Name", "usual_dose": "Usual dose", "unit": "Unit", "kind": "Kind"}
         widgets = {
             "kind": forms.RadioSelect,
-            "name": forms.TextInput(attrs={"placeholder": "Ibuprofen", "autocomplete": "off"}),
+            "name": forms.TextInput(attrs={"placeholder": "e.g. ibuprofen", "autocomplete": "off"}),
             "unit": forms.TextInput(attrs={"placeholder": "mg", "list": "unit-choices"}),
         }
 

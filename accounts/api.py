@@ -28,7 +28,7 @@ from accounts.serializers import (
     RegisterSerializer,
     TokenSerializer,
 )
-from config.api import (
+from core.api import (
     BAD_REQUEST,
     CONFLICT,
     FORBIDDEN,

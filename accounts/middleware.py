@@ -28,7 +28,7 @@ def activate_timezone_of(user: object) -> None:
 class UserTimezoneMiddleware:
     """Shows times in the signed-in user's own time zone (the site's when they chose none).
 
-    Sync and async (config/handlers.py runs a sync chain; an async one must not hop for it)."""
+    Sync and async (core/handlers.py runs a sync chain; an async one must not hop for it)."""
 
     sync_capable = True
     async_capable = True

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import DELETED_USER, CareLink, DiaryAccess, User, email_taken
-from config.api import StrictCharField, StrictEmailField
+from core.api import StrictCharField, StrictEmailField
 from messaging.models import Message
 
 

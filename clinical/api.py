@@ -35,7 +35,7 @@ from clinical.models import (
     DoseTaken,
     Medication,
 )
-from config.api import (
+from core.api import (
     BAD_REQUEST,
     NOT_FOUND,
     UNAUTHORIZED,

@@ -64,7 +64,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # /metrics (core/health.py) answers a scraper sending `Authorization: Bearer <this>`; unset, 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 SESSION_COOKIE_SECURE = HTTPS
-SESSION_ENGINE = "config.sessions"  # database sessions, with one more check (see there)
+SESSION_ENGINE = "core.sessions"  # database sessions, with one more check (see there)
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
@@ -98,14 +98,14 @@ INSTALLED_APPS = [
     "clinical",
 ]
 
-# Under Daphne these run as one sync chain in the request's worker thread (config/handlers.py).
+# Under Daphne these run as one sync chain in the request's worker thread (core/handlers.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.HtmlGZipMiddleware",  # above everything that writes the body
-    "config.faults.DatabaseFaultMiddleware",  # above everything that queries
-    "config.middleware.RejectNulMiddleware",
+    "core.middleware.HtmlGZipMiddleware",  # above everything that writes the body
+    "core.faults.DatabaseFaultMiddleware",  # above everything that queries
+    "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.NoStoreMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,19 +118,19 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-# The token API's chain (config/handlers.py): no sessions, CSRF, messages or htmx, which it never
+# The token API's chain (core/handlers.py): no sessions, CSRF, messages or htmx, which it never
 # uses (DRF's TokenAuthentication only); the same security headers, NUL guard, database-fault
 # retry and no-store as pages. Its HTML docs page keeps the full chain (its CSP override).
 API_PREFIX = "/api/"
 API_HTML_PATHS = ["/api/docs/"]
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.faults.DatabaseFaultMiddleware",
-    "config.middleware.RejectNulMiddleware",
-    "config.middleware.NoStoreMiddleware",
+    "core.faults.DatabaseFaultMiddleware",
+    "core.middleware.RejectNulMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
-# Worker threads for HTTP requests, each lent to one request at a time (config/handlers.py).
+# Worker threads for HTTP requests, each lent to one request at a time (core/handlers.py).
 # Below DB_POOL_MAX_SIZE on PostgreSQL: the sockets' database thread holds one more connection.
 HTTP_WORKER_THREADS = env_int("HTTP_WORKER_THREADS", 8)
 
@@ -175,7 +175,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # Kept open by each HTTP worker thread (config/handlers.py reuses a few threads): no connect,
+    # Kept open by each HTTP worker thread (core/handlers.py reuses a few threads): no connect,
     # and no WAL checkpoint with its fsync when the last connection closes, per request.
     _db["CONN_MAX_AGE"] = None
     # A file, not memory, so that tests with threads (races) share one test database.
@@ -313,12 +313,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],  # every bad body a 400
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],  # every bad body a 400
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # ?format= belongs to the export route (csv, fhir), not to DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -390,7 +390,7 @@ CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 30)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "config.logging.RedactTokensFilter"}},
+    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
     },

@@ -21,8 +21,8 @@ api_docs = csp_override(
     }
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
-# A database error in a middleware layer is a 503, not a 500 (config/faults.py).
-handler500 = "config.faults.server_error"
+# A database error in a middleware layer is a 503, not a 500 (core/faults.py).
+handler500 = "core.faults.server_error"
 
 urlpatterns = [
     path("", home, name="home"),

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts import access
 from accounts.models import User
-from config.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
+from core.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
 from diary import services
 from diary.digest import PeriodError, build_digest, parse_period
 from diary.exports import EXPORT_FORMATS, export_response

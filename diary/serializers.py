@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictBooleanField, StrictCharField
+from core.api import StrictBooleanField, StrictCharField
 from diary.bodyparts import BODY_PARTS
 from diary.models import (
     INTENSITY_MAX,

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from config.api import (
+from core.api import (
     BAD_REQUEST,
     FORBIDDEN,
     NOT_FOUND,
@@ -19,7 +19,7 @@ from config.api import (
     BadRequest,
     error,
 )
-from config.parsers import JSONParser
+from core.parsers import JSONParser
 from messaging import services
 from messaging.models import Message, conversations_for
 from messaging.serializers import (

@@ -33,7 +33,7 @@ from accounts.sockets import (
     session_fingerprint,
 )
 from accounts.ws_auth import still_signed_in
-from config import client_json
+from core import client_json
 from core.realtime import SocketConsumer, on_database_thread, store_message
 from messaging import services
 from messaging.models import Message, conversations_for, pair_group, user_group

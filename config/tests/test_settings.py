@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.logging import RedactTokensFilter, redact_token_parameters, redact_tokens
+from core.logging import RedactTokensFilter, redact_token_parameters, redact_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """Query counts of the diary's pages, pinned: at most PAGE_BUDGET each, and the same with one
 entry or many (nothing queried per row). A signed-in page starts with two (the session; the
-user with their roles, accounts.backends) and the header's badges add one (config/badges.py).
+user with their roles, accounts.backends) and the header's badges add one (accounts/badges.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ def unread_count(context: dict[str, Any]) -> int:
         return 0
     request = context.get("request")
     if request is not None and getattr(request, "user", None) == user:
-        from config.badges import request_badges
+        from accounts.badges import request_badges
 
         return request_badges(request).unread  # with the other badge, in one query
     return Message.objects.unread_for(user).count()

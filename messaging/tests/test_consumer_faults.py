@@ -11,8 +11,8 @@ import pytest
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
-from config.client_json import MAX_DEPTH
 from conftest import SOCKET_TIMEOUT
+from core.client_json import MAX_DEPTH
 from messaging.consumers import FRAME_TOO_LARGE, STORE_FAILED
 from messaging.tests.test_consumers import html_socket, json_socket, say, stored_texts
 

@@ -1,4 +1,4 @@
-"""config/parsers.py (and config/api.py for bodies over the upload limit): every JSON body the API
+"""core/parsers.py (and core/api.py for bodies over the upload limit): every JSON body the API
 cannot take is a 400 {"error"}, on every route, signed in or not (issue #10, finding 3: a deeply
 nested body to /api/auth/login/ was a 500)."""
 

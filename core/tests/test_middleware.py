@@ -1,6 +1,6 @@
 """NUL characters never make a 500 (PostgreSQL cannot compare text holding one).
 
-In an address: a 400 before any view (config.middleware). In a query parameter a view uses:
+In an address: a 400 before any view (core.middleware). In a query parameter a view uses:
 "not found" or cleaned. In one it does not know: ignored, as any extra parameter is.
 """
 

@@ -1,4 +1,4 @@
-"""config/faults.py: a database error during a request is retried once where safe, else a 503
+"""core/faults.py: a database error during a request is retried once where safe, else a 503
 with Retry-After; never a 500 with a trace (issue #10, finding 7).
 
 The database is made to fail by patching the one call every query goes through
@@ -19,8 +19,8 @@ from django.db.backends.utils import CursorWrapper
 from django.test import AsyncClient, Client, RequestFactory
 
 from accounts.services import issue_token
-from config import faults
 from conftest import PASSWORD
+from core import faults
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,7 +127,7 @@ def test_a_form_post_is_a_503_page(patient, monkeypatch):
 
 def test_an_error_the_database_will_repeat_is_not_retried(token_api, monkeypatch, caplog):
     failing = FailingQueries(monkeypatch, times=10, match="authtoken_token", error=IntegrityError)
-    with caplog.at_level(logging.ERROR, logger="config.faults"):
+    with caplog.at_level(logging.ERROR, logger="core.faults"):
         response = token_api.get("/api/auth/profile/")
     assert failing.failed == 1
     assert response.status_code == 503
@@ -191,7 +191,7 @@ def test_pooled_connections_are_checked_so_none_fails_after_an_outage(token_api,
         assert token_api.get("/api/auth/profile/").status_code == 200
     connection.close()  # back to the pool with the others
     assert terminate_other_backends() >= 1
-    with caplog.at_level(logging.WARNING, logger="config.faults"):
+    with caplog.at_level(logging.WARNING, logger="core.faults"):
         statuses = [token_api.get("/api/auth/profile/").status_code for _ in range(20)]
     assert statuses == [200] * 20
     assert "Retrying" not in caplog.text  # no request even met a dead connection

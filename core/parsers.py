@@ -1,7 +1,7 @@
 """The API's one parser: JSON, every body it cannot take a 400, never a 500.
 
 A module of its own: DRF reads DEFAULT_PARSER_CLASSES while rest_framework.views is imported,
-which config.api imports.
+which core.api imports.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from typing import IO, Any
 
 from rest_framework import exceptions, parsers
 
-from config import client_json
+from core import client_json
 
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, but every body it cannot take is a 400 (ParseError), never a 500.
 
-    DRF's caught only ValueError: a deeply nested body was a RecursionError (config.client_json
+    DRF's caught only ValueError: a deeply nested body was a RecursionError (core.client_json
     says more). The body's size is checked before this runs (DATA_UPLOAD_MAX_MEMORY_SIZE,
-    RequestDataTooBig, answered by config.api.exception_handler).
+    RequestDataTooBig, answered by core.api.exception_handler).
     """
 
     def parse(

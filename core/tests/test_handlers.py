@@ -1,4 +1,4 @@
-"""config/handlers.py: one reused worker thread per request, and the API's shorter chain."""
+"""core/handlers.py: one reused worker thread per request, and the API's shorter chain."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.core.signals import request_finished, request_started
 from django.db import connections
 
 from accounts import services
-from config.handlers import PainmapASGIHandler, PathChains, WorkerThreads
+from core.handlers import PainmapASGIHandler, PathChains, WorkerThreads
 
 # Generous: a loaded CI machine, never a race with anything.
 TIMEOUT = 60

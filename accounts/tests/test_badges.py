@@ -1,4 +1,4 @@
-"""config/badges.py: the header's counts, one query, each user's own, counted after the view."""
+"""accounts/badges.py: the header's counts, one query, each user's own, counted after the view."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts import services
-from config.badges import badges_for
+from accounts.badges import badges_for
 from conftest import make_user
 from messaging.tests.conftest import history, link
 

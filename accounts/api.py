@@ -82,7 +82,10 @@ def register(request: Request) -> Response:
     serializer.is_valid(raise_exception=True)
     if (wait := limiter.hit(address)) is not None:  # counted atomically before creating
         return _throttled(wait)
-    user = services.register_user(**serializer.validated_data)
+    try:
+        user = services.register_user(**serializer.validated_data)
+    except services.UsernameTaken as exc:
+        raise ValidationError({"username": [str(exc)]}) from exc
     throttling.remember_registration(request._request, user.username)
     # The account works at once; the address is proven by the link (sent to the host asked).
     services.send_verification_email(user=user, site=f"{request.scheme}://{request.get_host()}")

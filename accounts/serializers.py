@@ -44,6 +44,9 @@ class RegisterSerializer(serializers.Serializer):
     password = StrictCharField(max_length=4096, write_only=True, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
+        # Stored NFKC-normalised (as the web form and createsuperuser do): "ªlice" is "alice", so
+        # the uniqueness check must look at what will be stored, not at what was typed.
+        value = User.normalize_username(value)
         for validator in User._meta.get_field("username").validators:
             try:
                 validator(value)

@@ -33,9 +33,22 @@ logger = logging.getLogger(__name__)
 ROLE_GROUPS = {"doctor": DOCTORS, "patient": PATIENTS}
 
 
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+class UsernameTaken(Exception):
+    """Someone else registered the same username between the caller's check and the insert."""
+
+
 def register_user(*, username: str, email: str, password: str) -> User:
-    """Create a user (who joins Patients). Inputs are validated by the caller's form/serializer."""
-    return User.objects.create_user(username=username, email=email.strip(), password=password)
+    """Create a user (who joins Patients). Inputs are validated by the caller's form/serializer;
+    the unique index settles a race between two sign-ups of one name (`UsernameTaken`)."""
+    try:
+        return User.objects.create_user(username=username, email=email.strip(), password=password)
+    except IntegrityError as exc:
+        if User.objects.filter(username=User.normalize_username(username)).exists():
+            raise UsernameTaken(USERNAME_TAKEN) from exc
+        raise
 
 
 @transaction.atomic

@@ -60,19 +60,24 @@ def register(request: HttpRequest) -> HttpResponse:
             form.add_error(None, throttling.too_many_message(wait))
             status = 429
         else:
-            user = services.register_user(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-            )
-            login(request, user, backend="accounts.backends.ModelBackend")
-            throttling.remember_registration(request, user.username)
-            messages.success(request, f"Welcome to Painmap, {user.username}!")
-            if services.send_verification_email(user=user, site=_site(request)):
-                messages.info(request, _link_sent(user))
-            response = redirect("home")
-            throttling.remember_device(request, response)
-            return response
+            try:
+                user = services.register_user(
+                    username=form.cleaned_data["username"],
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data["password1"],
+                )
+            except services.UsernameTaken as exc:  # registered meanwhile by someone else
+                form.add_error("username", str(exc))
+                status = 400
+            else:
+                login(request, user, backend="accounts.backends.ModelBackend")
+                throttling.remember_registration(request, user.username)
+                messages.success(request, f"Welcome to Painmap, {user.username}!")
+                if services.send_verification_email(user=user, site=_site(request)):
+                    messages.info(request, _link_sent(user))
+                response = redirect("home")
+                throttling.remember_device(request, response)
+                return response
     response = render(request, "accounts/register.html", {"form": form}, status=status)
     _mark_throttled(response, wait, otherwise=status)
     return response

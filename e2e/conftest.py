@@ -27,7 +27,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def daphne_server(tmp_path_factory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"))
+    server = LiveServer(
+        tmp_path_factory.mktemp("live"), extra_env={"DJANGO_SETTINGS_MODULE": "e2e.settings"}
+    )
     try:
         server.start()
         yield server

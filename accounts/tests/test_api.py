@@ -54,6 +54,22 @@ def test_register_duplicate_username(api_client, patient):
     assert "already exists" in response.json()["username"][0]
 
 
+def test_register_checks_the_username_it_will_store(api_client):
+    # Usernames are stored NFKC-normalised: "ªlice" is stored as "alice", so it is taken
+    # (the fuzzer found this as a 503 from the unique index).
+    assert register(api_client, username="alice").status_code == 201
+    response = register(api_client, username="\u00aalice", email="other@example.com")
+    assert response.status_code == 400
+    assert "already exists" in response.json()["username"][0]
+    assert User.objects.count() == 1
+
+
+def test_register_stores_the_normalised_username(api_client):
+    response = register(api_client, username="\ufb01ona")  # the "fi" ligature
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "fiona"
+
+
 def test_register_duplicate_email_ignores_case(api_client, patient):
     response = register(api_client, email=patient.email.upper())
     assert response.status_code == 400

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 
 from accounts import access
 from accounts.models import User
+from diary.bodymap import PARTS_BY_NAME, SNOMED_STRUCTURES
 from diary.models import Note, PainEntry
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
@@ -24,48 +25,6 @@ LOINC_PAIN_SEVERITY = {
     "system": "http://loinc.org",
     "code": "72514-3",
     "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-}
-
-# SNOMED CT body structures for the regions where one clearly fits (laterality stays in the
-# text); regions without a clear match carry their label only.
-SNOMED_BODY_SITES: dict[str, tuple[str, str]] = {
-    "head": ("69536005", "Head structure"),
-    "head-back": ("69536005", "Head structure"),
-    "face": ("89545001", "Face structure"),
-    "neck": ("45048000", "Neck structure"),
-    "nape": ("45048000", "Neck structure"),
-    "shoulder-left": ("16982005", "Shoulder region structure"),
-    "shoulder-right": ("16982005", "Shoulder region structure"),
-    "arm-left": ("40983000", "Upper arm structure"),
-    "arm-right": ("40983000", "Upper arm structure"),
-    "armback-left": ("40983000", "Upper arm structure"),
-    "armback-right": ("40983000", "Upper arm structure"),
-    "forearm-left": ("14975008", "Forearm structure"),
-    "forearm-right": ("14975008", "Forearm structure"),
-    "hand-left": ("85562004", "Hand structure"),
-    "hand-right": ("85562004", "Hand structure"),
-    "chest-left": ("51185008", "Thoracic structure"),
-    "chest-right": ("51185008", "Thoracic structure"),
-    "belly": ("113345001", "Abdominal structure"),
-    "belly-left": ("113345001", "Abdominal structure"),
-    "belly-right": ("113345001", "Abdominal structure"),
-    "thigh-left": ("68367000", "Thigh structure"),
-    "thigh-right": ("68367000", "Thigh structure"),
-    "innerthigh-left": ("68367000", "Thigh structure"),
-    "innerthigh-right": ("68367000", "Thigh structure"),
-    "knee-left": ("72696002", "Knee region structure"),
-    "knee-right": ("72696002", "Knee region structure"),
-    "calf-left": ("30021000", "Lower leg structure"),
-    "calf-right": ("30021000", "Lower leg structure"),
-    "feet-left": ("56459004", "Foot structure"),
-    "right-feet": ("56459004", "Foot structure"),
-    "buttock": ("46862004", "Buttock structure"),
-    "loin": ("37822005", "Lower back structure"),
-    "back-left": ("77568009", "Back structure"),
-    "back-right": ("77568009", "Back structure"),
-    "column": ("421060004", "Vertebral column structure"),
-    "clavicle-left": ("51299004", "Clavicle structure"),
-    "clavicle-right": ("51299004", "Clavicle structure"),
 }
 
 
@@ -135,11 +94,13 @@ def notes_csv(notes: Iterable[Note], tz: tzinfo) -> str:
 
 
 def _observation(entry: PainEntry, patient_ref: str) -> dict[str, Any]:
+    # SNOMED CT body structures where one clearly fits (diary.bodymap.parts); laterality stays in
+    # the text, and regions without a clear match carry their label only.
     body_site: dict[str, Any] = {"text": entry.body_part.label}
-    if entry.body_part.name in SNOMED_BODY_SITES:
-        code, display = SNOMED_BODY_SITES[entry.body_part.name]
+    code = PARTS_BY_NAME[entry.body_part.name].snomed
+    if code:
         body_site["coding"] = [
-            {"system": "http://snomed.info/sct", "code": code, "display": display}
+            {"system": "http://snomed.info/sct", "code": code, "display": SNOMED_STRUCTURES[code]}
         ]
     observation: dict[str, Any] = {
         "resourceType": "Observation",

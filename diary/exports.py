@@ -1,11 +1,11 @@
-"""A patient's data for other programs: CSV for spreadsheets, FHIR R4 for health records."""
+"""A patient's data for other programs: CSV for spreadsheets, FHIR R4 for health records
+(built in diary.fhir)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -14,18 +14,12 @@ from django.http import HttpResponse
 
 from accounts import access
 from accounts.models import User
-from diary.bodymap import PARTS_BY_NAME, SNOMED_STRUCTURES
+from diary.fhir import fhir_bundle
 from diary.models import Note, PainEntry
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-SNOMED = "http://snomed.info/sct"
-LOINC_PAIN_SEVERITY = {
-    "system": "http://loinc.org",
-    "code": "72514-3",
-    "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-}
+FACTOR_SEPARATOR = "; "
 
 
 def safe_cell(value: Any) -> Any:
@@ -59,6 +53,7 @@ def entries_csv(entries: Iterable[PainEntry], tz: tzinfo) -> str:
             "pain_type",
             "intensity",
             "description",
+            "factors",
         ],
         (
             [
@@ -70,6 +65,10 @@ def entries_csv(entries: Iterable[PainEntry], tz: tzinfo) -> str:
                 entry.pain_type,
                 entry.intensity,
                 entry.description,
+                # One cell, "; " between factors, for people reading a spreadsheet. A factor may
+                # itself hold a ";" (rarely): a program that needs the exact list reads the
+                # FHIR export (one component per factor) or the API's "factors".
+                FACTOR_SEPARATOR.join(entry.factors or ()),
             ]
             for entry in entries
         ),
@@ -91,72 +90,6 @@ def notes_csv(notes: Iterable[Note], tz: tzinfo) -> str:
             for note in notes
         ),
     )
-
-
-def _observation(entry: PainEntry, patient_ref: str) -> dict[str, Any]:
-    # SNOMED CT body structures where one clearly fits (diary.bodymap.parts); laterality stays in
-    # the text, and regions without a clear match carry their label only.
-    body_site: dict[str, Any] = {"text": entry.body_part.label}
-    code = PARTS_BY_NAME[entry.body_part.name].snomed
-    if code:
-        body_site["coding"] = [
-            {"system": "http://snomed.info/sct", "code": code, "display": SNOMED_STRUCTURES[code]}
-        ]
-    observation: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"painentry-{entry.pk}",
-        "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "survey",
-                        "display": "Survey",
-                    }
-                ]
-            }
-        ],
-        "code": {"coding": [LOINC_PAIN_SEVERITY], "text": "Pain severity (0-10)"},
-        "subject": {"reference": patient_ref},
-        "effectiveDateTime": entry.date_recorded.isoformat(timespec="seconds"),
-        "valueInteger": entry.intensity,
-        "bodySite": body_site,
-        "component": [
-            {
-                "code": {"text": "Pain type"},
-                "valueCodeableConcept": {"text": entry.get_pain_type_display()},
-            }
-        ],
-    }
-    if entry.description:
-        observation["note"] = [{"text": entry.description}]
-    return observation
-
-
-def _urn(name: str) -> str:
-    # Stable ids: exporting twice gives the same fullUrls, so importers can de-duplicate.
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'painmap:{name}')}"
-
-
-def fhir_bundle(patient: User, entries: Iterable[PainEntry]) -> dict[str, Any]:
-    """A FHIR R4 collection Bundle: the patient, then one Observation per pain entry."""
-    patient_url = _urn(f"user:{patient.pk}")
-    patient_resource: dict[str, Any] = {
-        "resourceType": "Patient",
-        "identifier": [{"system": "urn:painmap:username", "value": patient.username}],
-    }
-    if patient.get_full_name():
-        patient_resource["name"] = [{"text": patient.get_full_name()}]
-    bundle_entries = [{"fullUrl": patient_url, "resource": patient_resource}]
-    for entry in entries:
-        bundle_entries.append(
-            {
-                "fullUrl": _urn(f"entry:{entry.pk}"),
-                "resource": _observation(entry, patient_url),
-            }
-        )
-    return {"resourceType": "Bundle", "type": "collection", "entry": bundle_entries}
 
 
 def export_filename(patient: User, kind: str, extension: str) -> str:

@@ -265,7 +265,8 @@ def digest(request: Request) -> Response:
             enum=list(EXPORT_FORMATS),
             required=True,
             description="csv: pain entries; csv-notes: notes (a doctor gets the shared ones); "
-            "fhir: a FHIR R4 Bundle of Observations (LOINC 72514-3).",
+            "fhir: a FHIR R4 Bundle: the entries as Symptoms IG observations, medications "
+            "and doses as MedicationStatements, PEG check-ins as QuestionnaireResponses.",
         ),
     ],
     responses={

@@ -1,11 +1,11 @@
-"""A patient's data for other programs: CSV for spreadsheets, FHIR R4 for health records."""
+"""A patient's data for other programs: CSV for spreadsheets, FHIR R4 for health records
+(built in diary.fhir)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import Any
@@ -14,59 +14,12 @@ from django.http import HttpResponse
 
 from accounts import access
 from accounts.models import User
+from diary.fhir import fhir_bundle
 from diary.models import Note, PainEntry
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-SNOMED = "http://snomed.info/sct"
-LOINC_PAIN_SEVERITY = {
-    "system": "http://loinc.org",
-    "code": "72514-3",
-    "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-}
-
-# SNOMED CT body structures for the regions where one clearly fits (laterality stays in the
-# text); regions without a clear match carry their label only.
-SNOMED_BODY_SITES: dict[str, tuple[str, str]] = {
-    "head": ("69536005", "Head structure"),
-    "head-back": ("69536005", "Head structure"),
-    "face": ("89545001", "Face structure"),
-    "neck": ("45048000", "Neck structure"),
-    "nape": ("45048000", "Neck structure"),
-    "shoulder-left": ("16982005", "Shoulder region structure"),
-    "shoulder-right": ("16982005", "Shoulder region structure"),
-    "arm-left": ("40983000", "Upper arm structure"),
-    "arm-right": ("40983000", "Upper arm structure"),
-    "armback-left": ("40983000", "Upper arm structure"),
-    "armback-right": ("40983000", "Upper arm structure"),
-    "forearm-left": ("14975008", "Forearm structure"),
-    "forearm-right": ("14975008", "Forearm structure"),
-    "hand-left": ("85562004", "Hand structure"),
-    "hand-right": ("85562004", "Hand structure"),
-    "chest-left": ("51185008", "Thoracic structure"),
-    "chest-right": ("51185008", "Thoracic structure"),
-    "belly": ("113345001", "Abdominal structure"),
-    "belly-left": ("113345001", "Abdominal structure"),
-    "belly-right": ("113345001", "Abdominal structure"),
-    "thigh-left": ("68367000", "Thigh structure"),
-    "thigh-right": ("68367000", "Thigh structure"),
-    "innerthigh-left": ("68367000", "Thigh structure"),
-    "innerthigh-right": ("68367000", "Thigh structure"),
-    "knee-left": ("72696002", "Knee region structure"),
-    "knee-right": ("72696002", "Knee region structure"),
-    "calf-left": ("30021000", "Lower leg structure"),
-    "calf-right": ("30021000", "Lower leg structure"),
-    "feet-left": ("56459004", "Foot structure"),
-    "right-feet": ("56459004", "Foot structure"),
-    "buttock": ("46862004", "Buttock structure"),
-    "loin": ("37822005", "Lower back structure"),
-    "back-left": ("77568009", "Back structure"),
-    "back-right": ("77568009", "Back structure"),
-    "column": ("421060004", "Vertebral column structure"),
-    "clavicle-left": ("51299004", "Clavicle structure"),
-    "clavicle-right": ("51299004", "Clavicle structure"),
-}
+FACTOR_SEPARATOR = "; "
 
 
 def safe_cell(value: Any) -> Any:
@@ -100,6 +53,7 @@ def entries_csv(entries: Iterable[PainEntry], tz: tzinfo) -> str:
             "pain_type",
             "intensity",
             "description",
+            "factors",
         ],
         (
             [
@@ -111,6 +65,10 @@ def entries_csv(entries: Iterable[PainEntry], tz: tzinfo) -> str:
                 entry.pain_type,
                 entry.intensity,
                 entry.description,
+                # One cell, "; " between factors, for people reading a spreadsheet. A factor may
+                # itself hold a ";" (rarely): a program that needs the exact list reads the
+                # FHIR export (one component per factor) or the API's "factors".
+                FACTOR_SEPARATOR.join(entry.factors or ()),
             ]
             for entry in entries
         ),
@@ -132,70 +90,6 @@ def notes_csv(notes: Iterable[Note], tz: tzinfo) -> str:
             for note in notes
         ),
     )
-
-
-def _observation(entry: PainEntry, patient_ref: str) -> dict[str, Any]:
-    body_site: dict[str, Any] = {"text": entry.body_part.label}
-    if entry.body_part.name in SNOMED_BODY_SITES:
-        code, display = SNOMED_BODY_SITES[entry.body_part.name]
-        body_site["coding"] = [
-            {"system": "http://snomed.info/sct", "code": code, "display": display}
-        ]
-    observation: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"painentry-{entry.pk}",
-        "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "survey",
-                        "display": "Survey",
-                    }
-                ]
-            }
-        ],
-        "code": {"coding": [LOINC_PAIN_SEVERITY], "text": "Pain severity (0-10)"},
-        "subject": {"reference": patient_ref},
-        "effectiveDateTime": entry.date_recorded.isoformat(timespec="seconds"),
-        "valueInteger": entry.intensity,
-        "bodySite": body_site,
-        "component": [
-            {
-                "code": {"text": "Pain type"},
-                "valueCodeableConcept": {"text": entry.get_pain_type_display()},
-            }
-        ],
-    }
-    if entry.description:
-        observation["note"] = [{"text": entry.description}]
-    return observation
-
-
-def _urn(name: str) -> str:
-    # Stable ids: exporting twice gives the same fullUrls, so importers can de-duplicate.
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'painmap:{name}')}"
-
-
-def fhir_bundle(patient: User, entries: Iterable[PainEntry]) -> dict[str, Any]:
-    """A FHIR R4 collection Bundle: the patient, then one Observation per pain entry."""
-    patient_url = _urn(f"user:{patient.pk}")
-    patient_resource: dict[str, Any] = {
-        "resourceType": "Patient",
-        "identifier": [{"system": "urn:painmap:username", "value": patient.username}],
-    }
-    if patient.get_full_name():
-        patient_resource["name"] = [{"text": patient.get_full_name()}]
-    bundle_entries = [{"fullUrl": patient_url, "resource": patient_resource}]
-    for entry in entries:
-        bundle_entries.append(
-            {
-                "fullUrl": _urn(f"entry:{entry.pk}"),
-                "resource": _observation(entry, patient_url),
-            }
-        )
-    return {"resourceType": "Bundle", "type": "collection", "entry": bundle_entries}
 
 
 def export_filename(patient: User, kind: str, extension: str) -> str:

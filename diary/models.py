@@ -13,6 +13,7 @@ from django.core.validators import (
 from django.db import models
 from django.utils import timezone
 
+from diary.bodymap.parts import VIEW_LABELS
 from diary.links import entry_link, page_link
 
 INTENSITY_MIN = 0
@@ -27,16 +28,13 @@ def validate_not_in_future(value: datetime) -> None:
 
 
 class BodyPart(models.Model):
-    """One of the 44 regions of the body map. Ids and names are the original API's contract."""
-
-    class View(models.TextChoices):
-        FRONT = "front", "Front"
-        BACK = "back", "Back"
+    """One of the 44 regions of the body map. Ids and names are the original API's contract;
+    the rows are diary.bodymap.parts, loaded by a data migration (a frozen copy of them)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True)
     name = models.SlugField(max_length=32, unique=True)
     label = models.CharField(max_length=64)
-    view = models.CharField(max_length=5, choices=View.choices)
+    view = models.CharField(max_length=5, choices=VIEW_LABELS)
 
     class Meta:
         ordering = ["id"]

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import StrictBooleanField, StrictCharField
-from diary.bodyparts import BODY_PARTS
+from diary.bodymap import PARTS_BY_ID
 from diary.models import (
     INTENSITY_MAX,
     INTENSITY_MIN,
@@ -25,8 +25,6 @@ from diary.models import (
     validate_not_in_future,
 )
 from diary.services import normalise_factors
-
-KNOWN_PARTS = {pk: (name, label, view) for pk, name, label, view in BODY_PARTS}
 
 
 class BodyPartSerializer(serializers.ModelSerializer):
@@ -127,10 +125,10 @@ class BodyPartField(serializers.PrimaryKeyRelatedField):
             pk = int(data)
         except ValueError:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        part = KNOWN_PARTS.get(pk)
+        part = PARTS_BY_ID.get(pk)
         if part is None:
             self.fail("does_not_exist", pk_value=data)
-        return BodyPart(id=pk, name=part[0], label=part[1], view=part[2])
+        return BodyPart(id=pk, name=part.name, label=part.label, view=part.view)
 
 
 class StatWriteSerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 from django.db import migrations
 
 # The original API's 44 body parts (id, name, label, view); a contract with existing clients.
+# A frozen copy of diary.bodymap.parts.BODY_PARTS (a migration must not change when the app
+# does); diary/tests/test_bodymap_parts.py checks that the two agree.
 BODY_PARTS = (
     (1, "head", "Top of the head", "front"),
     (2, "face", "Face", "front"),

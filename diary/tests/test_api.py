@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from conftest import token_client
 from diary import services
-from diary.bodyparts import BODY_PARTS
+from diary.bodymap import BODY_PARTS
 from diary.models import BodyPart, Note, PainEntry
 from diary.serializers import StatSerializer, stats_as_json
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diary import services
-from diary.bodymap import MIN_HIT_UNITS, _box, map_views
-from diary.bodymap_shapes import REGIONS
+from diary.bodymap import MIN_HIT_UNITS, REGIONS, map_views
+from diary.bodymap.drawing import _box
 from diary.models import BodyPart
 
 CSS = (Path(settings.BASE_DIR) / "static" / "css" / "painmap.css").read_text()

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from diary.bodymap_shapes import REGIONS, SILHOUETTE, VIEW_HEIGHT, VIEW_WIDTH
-from diary.bodyparts import BODY_PARTS
+from diary.bodymap.parts import LABELS, NAMES_BY_ID, PARTS, VIEW_LABELS
+from diary.bodymap.shapes import SHAPES, SILHOUETTE, VIEW_HEIGHT, VIEW_WIDTH
 
-# The body parts never change at run time (a data migration loads them): keeping their names and
-# labels here saves a query on every page and lets a part's name be checked without the database.
-LABELS: dict[str, str] = {name: label for _id, name, label, _view in BODY_PARTS}
-NAMES_BY_ID: dict[int, str] = {part_id: name for part_id, name, _label, _view in BODY_PARTS}
-VIEW_LABELS: dict[str, str] = {"front": "Front", "back": "Back"}
+
+class Region(NamedTuple):
+    name: str  # the body part's name
+    view: str  # "front" or "back"
+    d: str  # SVG path data, in the view's own coordinate system
+
+
+# Every part with its outline, in the parts' order (the order the map draws them in).
+REGIONS: tuple[Region, ...] = tuple(
+    Region(part.name, part.view, SHAPES[part.name]) for part in PARTS
+)
 
 # A finger needs 24x24 CSS px (WCAG 2.5.8). On a phone each view is drawn 290 px wide for 200 map
 # units (painmap.css), 1.45 px a unit. Regions are rounded, so their box overstates what a finger
@@ -98,20 +105,6 @@ def map_views(levels_by_part_id: dict[int, int]) -> list[MapView]:
             ],
         )
         for view, label in VIEW_LABELS.items()
-    ]
-
-
-def part_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Body parts for a <select>: grouped by view, sorted by label within a group."""
-    return [
-        (
-            VIEW_LABELS[view],
-            sorted(
-                ((name, label) for _id, name, label, part_view in BODY_PARTS if part_view == view),
-                key=lambda choice: choice[1],
-            ),
-        )
-        for view in VIEW_LABELS
     ]
 
 

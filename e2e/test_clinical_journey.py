@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.live_server import ROOT, LiveServer
 from e2e.test_diary import PASSWORD, register
+from e2e.test_pages import WIDTHS, Audit, check, open_context
 
 SHOTS = ROOT / "test-results" / "brief"
 # The doctor, linked; two earlier "poor sleep" entries this month (a factor needs 3 entries to
@@ -199,8 +201,38 @@ def test_a_dose_is_deleted_only_after_confirming_in_place(
     expect(row).to_have_count(1)
 
     row.get_by_role("link", name=re.compile("^Delete the dose")).click()
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#dose-list").screenshot(path=str(SHOTS / "dose-confirm.png"))
     page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
     expect(page.locator("#dose-status")).to_contain_text("Deleted the dose")
     expect(page.locator("#dose-list tbody tr")).to_have_count(0)
     page.reload()
     expect(page.locator("#dose-list-empty")).to_be_visible()
+
+
+DOSE = """
+from decimal import Decimal
+from accounts.models import User
+from clinical import services
+patient = User.objects.get(username="{p}")
+medication = services.add_medication(patient=patient, name="Naproxen", usual_dose=Decimal(250))
+print(medication.pk, services.take_dose(medication=medication, relief=4).pk)
+"""
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_delete_confirmation_pages_pass_the_audit(
+    browser: Browser, base_url: str, daphne_server: LiveServer, width: str
+) -> None:
+    """Without JavaScript, Delete opens a page that asks (a dose's, a medication's): audited
+    like every other page."""
+    context = open_context(browser, base_url, width)
+    username = register(context.new_page())
+    medication, dose = daphne_server.shell(DOSE.format(p=username)).split()[-2:]
+    audit = Audit()
+    check(context, audit, "dose-delete", f"/clinical/doses/{dose}/delete/", width)
+    check(context, audit, "medication-delete", f"/clinical/medications/{medication}/delete/", width)
+    context.close()
+    assert audit.problems == []
+    assert audit.axe == {f"dose-delete@{width}": {}, f"medication-delete@{width}": {}}

@@ -3,10 +3,11 @@ weekly check-in card. The diary includes it through one template tag ({% clinica
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -44,4 +45,29 @@ def diary_panels_context(user: User, **extra: Any) -> dict[str, Any]:
         "relief_ask_hours": settings.RELIEF_ASK_AFTER // 3600,
         "checkin_form": extra.pop("checkin_form", None) or (CheckInForm() if due else None),
         **extra,
+    }
+
+
+# The doctor's medication panel looks at the last four weeks: recent enough to be "now".
+RECENT_DOSES = timedelta(days=28)
+
+
+def medications_summary(patient: User, now: datetime | None = None) -> dict[str, Any]:
+    """What a patient takes, for their doctor: every medication (active first), each with its
+    doses and the relief reported in the last four weeks; rescue doses per week (1 query)."""
+    since = (now or timezone.now()) - RECENT_DOSES
+    recent = Q(doses__taken_at__gte=since)
+    medications = list(
+        Medication.objects.for_user(patient).annotate(
+            recent_doses=Count("doses", filter=recent),
+            relief_answers=Count("doses__relief", filter=recent),
+            relief_mean=Avg("doses__relief", filter=recent),
+        )
+    )
+    rescue = sum(m.recent_doses for m in medications if m.kind == Medication.Kind.RESCUE)
+    return {
+        "medications": medications,
+        "rescue_doses": rescue,
+        "rescue_per_week": round(rescue * 7 / RECENT_DOSES.days, 1),
+        "recent_days": RECENT_DOSES.days,
     }

@@ -17,5 +17,6 @@ urlpatterns = [
     path("doses/<int:pk>/relief/", views.dose_relief, name="dose-relief"),
     path("rescue/", views.take_rescue, name="take-rescue"),
     path("checkin/", views.checkin, name="checkin"),
+    path("patients/<str:username>/brief/", views.patient_brief, name="patient-brief"),
     path("preferences/", views.preferences, name="preferences"),
 ]

@@ -15,18 +15,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from clinical import services
+from clinical.brief import brief_context, build_brief
 from clinical.forms import CheckInForm, DoseForm, MedicationForm, PreferencesForm, ReliefForm
 from clinical.models import DoseTaken, Medication
 from clinical.panels import checkin_due, diary_panels_context
+from diary.digest import PERIOD_CHOICES, PeriodError, parse_period
 from diary.forms import add_service_errors, now_to_the_minute
 from diary.views import HtmxHttpRequest
+from diary.views.patients import linked_patient
 
 MEDICATIONS = "clinical/medications.html"
+DOSES = "clinical/doses.html"
 PANELS = "clinical/_diary_panels.html#clinical-panels"
 RELIEF_ERROR = "Choose how much it helped, from 0 to 10, or “Don’t ask”."
 UNITS = ("mg", "g", "mcg", "ml", "drops", "tablet(s)", "puff(s)", "patch")
@@ -175,7 +180,7 @@ def medication_doses(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form = DoseForm(initial={"taken_at": now_to_the_minute(), "dose": medication.usual_dose})
     return render(
         request,
-        "clinical/doses.html",
+        DOSES,
         {
             "medication": medication,
             "doses": medication.doses.select_related("entry__body_part")[:200],
@@ -185,14 +190,27 @@ def medication_doses(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def dose_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET asks first: the dose's row turns into a confirmation (htmx), or a page of its own
+    (no JavaScript); `?cancel=1` gives the row back. POST deletes."""
     dose = _get_dose(request, pk)
-    medication_pk = dose.medication_id
+    medication = dose.medication
+    if request.method == "GET":
+        context = {"dose": dose, "medication": medication}
+        if not request.htmx:
+            return render(request, "clinical/dose_delete.html", context)
+        fragment = "dose-row" if request.GET.get("cancel") else "dose-delete"
+        return render(request, f"{DOSES}#{fragment}", context)
+    taken_at = timezone.localtime(dose.taken_at)
     services.delete_dose(dose=dose)
-    messages.success(request, "Deleted the dose.")
-    return redirect("clinical:medication-doses", pk=medication_pk)
+    if request.htmx:
+        # The row goes (an empty swap); the status line says so, for screen readers too.
+        return render(request, f"{DOSES}#dose-deleted", {"taken_at": taken_at})
+    messages.success(request, f"Deleted the dose of {taken_at:%d %B, %H:%M}.")
+    return redirect("clinical:medication-doses", pk=medication.pk)
 
 
 @require_POST
@@ -286,3 +304,48 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
                 messages.success(request, f"Check-in saved: PEG score {done.score}.")
             return _panels(request, checkin_done=done)
     return _panels(request, status=422, checkin_form=form)
+
+
+# --- the doctor's brief -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def patient_brief(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """A linked patient's 60-second brief: the period (`?days=N` or `?start=&end=`, as the
+    digest; the last 30 days by default) against the one before it. Read-only, logged as a
+    read of the diary, rendered in the patient's zone."""
+    patient = linked_patient(request, username, what="brief")
+    tz = patient.tzinfo
+    today = timezone.now().astimezone(tz).date()
+    status, period_error = 200, ""
+    try:
+        period = parse_period(request.GET, today)
+    except PeriodError as error:
+        period, period_error, status = parse_period({}, today), str(error), 400
+    brief = build_brief(patient=patient, period=period, tz=tz)
+    custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error
+    base = reverse("clinical:patient-brief", args=[patient.username])
+    query = (
+        f"start={period.start.isoformat()}&end={period.end.isoformat()}"
+        if custom
+        else f"days={period.days}"
+    )
+    context = {
+        **brief_context(brief),
+        "period_error": period_error,
+        "custom": custom,
+        "period_links": [
+            {
+                "days": days,
+                "url": f"{base}?days={days}",
+                "current": not custom and days == period.days,
+            }
+            for days in PERIOD_CHOICES
+        ],
+        "digest_url": f"{reverse('diary:patient-digest', args=[patient.username])}?{query}",
+        "patient_zone": tz.key,
+        "viewer_zone": request.user.tzinfo.key,
+    }
+    with timezone.override(tz):
+        return render(request, "clinical/brief.html", context, status=status)

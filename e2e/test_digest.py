@@ -113,7 +113,9 @@ def test_patient_and_linked_doctor_read_the_digest(
         expect(doctor_page).to_have_url(re.compile(rf"/diary/patients/{patient}/digest/$"))
         expect(doctor_page.locator("#figure-entries")).to_have_text("5")
         expect(doctor_page.locator("svg#timeline-chart polyline").first).to_be_visible()
-        expect(doctor_page.get_by_text("For my doctor")).to_be_visible()
+        # The notes section (the printed brief, hidden on screen, lists the note too).
+        notes = doctor_page.locator("section[aria-labelledby=notes-heading]")
+        expect(notes.get_by_text("For my doctor")).to_be_visible()
         expect(doctor_page.get_by_text("Only mine")).to_have_count(0)
     finally:
         context.close()

@@ -263,6 +263,7 @@ def test_every_page_is_accessible_and_fits(
         ("doctor-patients", "/diary/patients/"),
         ("doctor-patient-diary", f"/diary/patients/{people.patient}/"),
         ("doctor-patient-digest", f"/diary/patients/{people.patient}/digest/"),
+        ("doctor-patient-brief", f"/clinical/patients/{people.patient}/brief/"),
         ("doctor-requests", "/accounts/care/"),
         ("doctor-chat", f"/chat/{people.patient}/"),
     ]:
@@ -313,6 +314,7 @@ def test_dark_pages_are_accessible_and_fit(
     for name, path in [
         ("doctor-patients", "/diary/patients/"),
         ("doctor-patient-diary", f"/diary/patients/{people.patient}/"),
+        ("doctor-patient-brief", f"/clinical/patients/{people.patient}/brief/"),
     ]:
         check(doctor, audit, name, path, width, "dark")
     doctor.close()

@@ -7,8 +7,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from clinical.brief import brief_context, build_brief
 from clinical.digest import AROUND, PegSummary, build_clinical_digest, latest_pegs
-from clinical.panels import diary_panels_context
+from clinical.panels import diary_panels_context, medications_summary
 from diary.digest import user_timezone
 
 register = template.Library()
@@ -38,6 +39,25 @@ def clinical_digest(context: template.Context) -> dict[str, Any]:
         "period_label": context.get("period_label", ""),
         "around_hours": int(AROUND.total_seconds() // 3600),
     }
+
+
+@register.inclusion_tag("clinical/_brief_print.html", takes_context=True)
+def clinical_brief_print(context: template.Context) -> dict[str, Any]:
+    """The doctor's brief as the first page of the printed digest, for the digest's period
+    against the one before (hidden on screen). Only on a doctor's digest: the page decided who
+    may read it and logged the read."""
+    if not context.get("as_doctor"):
+        return {}
+    patient = context["patient"]
+    brief = build_brief(patient=patient, period=context["digest"].period, tz=patient.tzinfo)
+    return {**brief_context(brief), "patient_zone": context.get("patient_zone", "")}
+
+
+@register.inclusion_tag("clinical/_medications_readonly.html")
+def clinical_medications(patient: Any) -> dict[str, Any]:
+    """The doctor's read-only view of what a patient takes (their diary page decided who may
+    read it, and logged the read)."""
+    return medications_summary(patient)
 
 
 class _PegRow:

@@ -107,6 +107,8 @@ def test_another_patients_medication_is_404(alice, bobs_medication):
     assert alice.post(url, {"taken_at": "2026-01-01T10:00", "dose": "1"}).status_code == 404
     dose = services.take_dose(medication=bobs_medication)
     assert alice.post(f"/clinical/doses/{dose.pk}/delete/").status_code == 404
+    assert alice.get(f"/clinical/doses/{dose.pk}/delete/").status_code == 404
+    assert alice.get(f"/clinical/doses/{dose.pk}/delete/", **HTMX).status_code == 404
     assert alice.post(f"/clinical/doses/{dose.pk}/relief/", {"relief": "3"}).status_code == 404
     assert alice.post("/clinical/rescue/", {"medication": bobs_medication.pk}).status_code == 422
     bobs_medication.refresh_from_db()
@@ -133,6 +135,50 @@ def test_back_date_a_dose_and_delete_it(alice, rescue):
     assert alice.post(url, {"taken_at": "x", "dose": "-2"}).status_code == 422
     assert DoseTaken.objects.count() == 1
     alice.post(f"/clinical/doses/{dose.pk}/delete/")
+    assert not DoseTaken.objects.exists()
+
+
+def test_deleting_a_dose_asks_first_without_javascript(alice, rescue):
+    dose = services.take_dose(medication=rescue, relief=6)
+    url = f"/clinical/doses/{dose.pk}/delete/"
+    doses_page = alice.get(f"/clinical/medications/{rescue.pk}/").content.decode()
+    # The list's Delete is a link to the confirmation, not a form that deletes at once.
+    assert f'href="{url}"' in doses_page
+    assert f'action="{url}"' not in doses_page
+    confirm = alice.get(url)
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "Delete this dose of Ibuprofen?" in page
+    assert "relief 6/10" in page
+    assert f'action="{url}"' in page
+    assert DoseTaken.objects.count() == 1  # asking deletes nothing
+    response = alice.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/clinical/medications/{rescue.pk}/"
+    assert not DoseTaken.objects.exists()
+    assert alice.get(url).status_code == 404
+
+
+def test_deleting_a_dose_asks_in_place_with_htmx(alice, rescue):
+    dose = services.take_dose(medication=rescue)
+    url = f"/clinical/doses/{dose.pk}/delete/"
+    confirm = alice.get(url, **HTMX)
+    assert confirm.status_code == 200
+    row = confirm.content.decode()
+    assert row.strip().startswith(f'<tr id="dose-{dose.pk}"')
+    assert 'role="alertdialog"' in row
+    assert f'hx-post="{url}"' in row
+    assert "<html" not in row
+    assert "HX-Request" in confirm["Vary"]
+    cancel = alice.get(url + "?cancel=1", **HTMX).content.decode()
+    assert cancel.strip().startswith(f'<tr id="dose-{dose.pk}"')
+    assert "alertdialog" not in cancel
+    assert f'hx-get="{url}"' in cancel
+    assert DoseTaken.objects.count() == 1
+    deleted = alice.post(url, **HTMX)
+    assert deleted.status_code == 200
+    assert 'id="dose-status"' in deleted.content.decode()
+    assert "Deleted the dose" in deleted.content.decode()
     assert not DoseTaken.objects.exists()
 
 
@@ -257,3 +303,41 @@ def test_panel_forms_carry_a_csrf_token(patient, rescue):
     )
     assert response.status_code == 302
     assert DoseTaken.objects.count() == 1
+
+
+def test_the_doctor_sees_what_the_patient_takes_read_only(
+    client, patient, linked_doctor, rescue, bobs_medication
+):
+    now = timezone.now()
+    # Last 28 days: 4 rescue doses (relief 8, 6, none, none) -> 1.0 a week; an older one and a
+    # preventive dose do not count as recent rescue doses.
+    for days, relief in ((1, 8), (3, 6), (10, None), (27, None), (40, 1)):
+        DoseTaken.objects.create(
+            medication=rescue, taken_at=now - timedelta(days=days), dose=400, relief=relief
+        )
+    stopped = services.add_medication(
+        patient=patient, name="Amitriptyline", usual_dose=Decimal(10), kind="preventive"
+    )
+    services.take_dose(medication=stopped, taken_at=now - timedelta(days=2))
+    services.set_medication_active(medication=stopped, active=False)
+    services.take_dose(medication=bobs_medication)
+    client.login(username=linked_doctor.username, password=PASSWORD)
+    page = client.get(f"/diary/patients/{patient.username}/").content.decode()
+    panel = page[page.index('id="patient-medications"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "1.0 a week</strong> (4 in 28 days)" in panel
+    assert "Ibuprofen" in panel
+    assert "7.0/10" in panel
+    assert "Amitriptyline" in panel
+    assert "stopped" in panel
+    assert "Secretol" not in page
+    # Read-only: nothing to press.
+    assert "<form" not in panel
+    assert "<button" not in panel
+    assert "/clinical/" not in panel
+
+
+def test_the_doctors_medication_panel_when_there_is_none(client, patient, linked_doctor):
+    client.login(username=linked_doctor.username, password=PASSWORD)
+    page = client.get(f"/diary/patients/{patient.username}/").content.decode()
+    assert 'id="patient-medications-empty"' in page

@@ -228,4 +228,4 @@ def test_my_patients_actions_are_one_group_per_row(client, doctor, patient):
     html = client.get(reverse("diary:patients")).content.decode()
     row = html.split('data-patient="alice"')[1].split("</tr>")[0]
     group = row.split('<div class="patient-actions ')[1].split("</div>")[0]
-    assert re.findall(r">(\w+)</a>", group) == ["Diary", "Digest", "Chat"]
+    assert re.findall(r">(\w+)</a>", group) == ["Brief", "Diary", "Digest", "Chat"]

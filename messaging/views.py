@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import access
+from accounts import access, badges
 from accounts.models import User
 from accounts.throttling import AttemptLimiter
 from messaging import services
@@ -98,7 +98,8 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             # The fragment scrolls the conversation's box to the new message without script.
             return redirect(f"{reverse('chat', args=[peer.username])}#message-{message.pk}")
         draft = request.POST.get("message", "")
-    services.mark_read(reader=request.user, peer=peer)
+    if services.mark_read(reader=request.user, peer=peer):
+        badges.forget(request)  # the header counts after the marking
     messages_, has_older = _page(request.user, peer)
     return render(
         request,

@@ -1,12 +1,12 @@
 """The header's badges (unread messages; a doctor's pending care requests), no query of their own.
 
 A page's signed-in user is loaded with both counts as two scalar subqueries of the user's own
-query (`AuthenticationMiddleware` below, through `accounts.backends`): the session's user is
-loaded on every page anyway, so the badges ride along. They are kept on the request: the nav's
-tag and the context processor share them. A view that changes a count before it renders (the
-conversation marks messages read) calls `forget(request)`, and the page counts again, after
-the change, in one query of the same two subqueries. Sockets and the API load the user
-without them (`with_badges` is only set while a page loads its user).
+query (accounts.middleware.AuthenticationMiddleware, through accounts.backends): the session's
+user is loaded on every page anyway, so the badges ride along. They are kept on the request:
+the nav's tag and the context processor share them. The conversation, which marks messages read
+before it renders, subtracts what it marked (`marked_read`). Sockets and the API load the user
+without them (`loading_page_user` is set only while a page loads its user); a user loaded
+without them is counted on first use, in one query (`badges_for`).
 """
 
 from __future__ import annotations
@@ -77,15 +77,20 @@ def request_badges(request: HttpRequest) -> Badges:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             badges = Badges(unread=0, pending_links=0)
-        elif getattr(request, "_painmap_badges_stale", False):
-            badges = badges_for(user)
         else:
             badges = _loaded(user) or badges_for(user)
         request._painmap_badges = badges  # type: ignore[attr-defined]
     return badges
 
 
-def forget(request: HttpRequest) -> None:
-    """The view changed a count (messages marked read): the page counts again when it renders."""
-    request._painmap_badges = None  # type: ignore[attr-defined]
-    request._painmap_badges_stale = True  # type: ignore[attr-defined]
+def marked_read(request: HttpRequest, count: int) -> None:
+    """The view marked `count` messages read: the unread badge is the count loaded with the
+    user less those, without a recount. (A message that arrived in the milliseconds between
+    the two and was marked too makes it low by that one, never high; the inbox socket keeps
+    the badge current after.)"""
+    if not count:
+        return
+    badges = request_badges(request)
+    request._painmap_badges = Badges(  # type: ignore[attr-defined]
+        unread=max(badges.unread - count, 0), pending_links=badges.pending_links
+    )

@@ -257,3 +257,14 @@ def test_panel_forms_carry_a_csrf_token(patient, rescue):
     )
     assert response.status_code == 302
     assert DoseTaken.objects.count() == 1
+
+
+def test_the_list_counts_each_medications_doses(alice, patient, rescue):
+    other = services.add_medication(patient=patient, name="Paracetamol", usual_dose=Decimal(1))
+    services.take_dose(medication=rescue)
+    services.take_dose(medication=rescue)
+    page = alice.get("/clinical/medications/").content.decode()
+    rescue_card = page[page.index(f'id="medication-{rescue.pk}"') :]
+    assert "2 doses recorded" in rescue_card[: rescue_card.index("</article>")]
+    other_card = page[page.index(f'id="medication-{other.pk}"') :]
+    assert "0 doses recorded" in other_card[: other_card.index("</article>")]

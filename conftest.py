@@ -83,14 +83,15 @@ def patient_api(patient) -> APIClient:
     return token_client(patient)
 
 
-def page_queries(client, url: str) -> tuple[int, int]:
+def page_queries(client, url: str, *, warm_up: bool = True) -> tuple[int, int]:
     """The status and the number of SQL queries of a GET, after one warm-up GET (a first
     request may write: a session stamp, an hourly access-log row). Savepoints are left out:
     they come from the test's own transaction around each `atomic()`, not from the page."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url)
+    if warm_up:
+        client.get(url)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     sql = [query["sql"] for query in queries.captured_queries]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import ADMIN_READ_PREFIX, CareLink, DiaryAccess, User
@@ -19,14 +20,30 @@ def share_active_link(one: User, other: User) -> bool:
     return CareLink.objects.active().between(one, other).exists()
 
 
-def can_chat(sender: User, receiver: User) -> bool:
+def can_chat(sender: User, receiver: User, *, active_link: bool | None = None) -> bool:
     """Whether `sender` may start or continue a conversation with `receiver` (sending only:
-    the two can always read and delete what they already wrote to each other)."""
+    the two can always read and delete what they already wrote to each other).
+
+    `active_link`: whether they share one, when the caller loaded it (`relation_to`)."""
     if sender.pk == receiver.pk or not (sender.is_active and receiver.is_active):
         return False
     if sender.is_doctor and receiver.is_doctor:
         return True
-    return share_active_link(sender, receiver)
+    return share_active_link(sender, receiver) if active_link is None else active_link
+
+
+def relation_to(viewer: User) -> dict[str, Exists]:
+    """Annotations for a query of users: whether each shares an active link with `viewer`
+    (`active_link`, for can_chat) and whether the two know each other (`known`, for
+    name_visible), so that a page about one person asks both in the query that loads them."""
+    from messaging.models import Message  # messaging depends on accounts, not the other way
+
+    other = OuterRef("pk")
+    return {
+        "active_link": Exists(CareLink.objects.active().between(viewer, other)),
+        "known": Exists(CareLink.objects.between(viewer, other))
+        | Exists(Message.objects.between(viewer, other)),
+    }
 
 
 def chat_allowed_pairs(pairs: set[tuple[User, User]]) -> set[tuple[int, int]]:
@@ -128,7 +145,7 @@ def record_admin_reads(*, admin: User, patient_ids: Iterable[int], what: str) ->
     record_diary_reads(viewer=admin, patient_ids=patient_ids, what=f"{ADMIN_READ_PREFIX}{what}")
 
 
-def name_visible(viewer: User, other: User) -> bool:
+def name_visible(viewer: User, other: User, *, known: bool | None = None) -> bool:
     """Whether `viewer` may see `other`'s real name (first and last name).
 
     Only people who know each other: themself, a shared care link in any status (pending,
@@ -147,12 +164,14 @@ def name_visible(viewer: User, other: User) -> bool:
         return True
     if not other.get_full_name():
         return True  # nothing to hide: the name shown is the username
+    if known is not None:  # loaded with `other` (relation_to)
+        return known
     return (
         CareLink.objects.between(viewer, other).exists()
         or Message.objects.between(viewer, other).exists()
     )
 
 
-def shown_name(viewer: User, other: User) -> str:
+def shown_name(viewer: User, other: User, *, known: bool | None = None) -> str:
     """The name of `other` to show `viewer`: the real name if `name_visible`, else the username."""
-    return other.display_name() if name_visible(viewer, other) else other.username
+    return other.display_name() if name_visible(viewer, other, known=known) else other.username

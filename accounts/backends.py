@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 
+from accounts.badges import loading_page_user, with_badges
 from accounts.models import User
 
 
@@ -12,8 +13,11 @@ class ModelBackend(DjangoModelBackend):
     group names in the user's own query saves a query per request."""
 
     def get_user(self, user_id: int) -> User | None:
+        users = User._default_manager.with_roles()
+        if loading_page_user.get():
+            users = with_badges(users)  # a page's header counts, in the same query
         try:
-            user = User._default_manager.with_roles().get(pk=user_id)
+            user = users.get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

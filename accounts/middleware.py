@@ -7,13 +7,36 @@ from urllib.parse import urlencode
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user, logout
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from accounts.badges import loading_page_user
 from accounts.sockets import close_sockets
+
+
+def _page_user(request: HttpRequest) -> object:
+    """Django's `get_user` (every check of it: the backend, the active flag, the session hash),
+    with the header's badge counts loaded in the user's own query (accounts/badges.py)."""
+    if not hasattr(request, "_cached_user"):
+        token = loading_page_user.set(True)
+        try:
+            request._cached_user = get_user(request)  # type: ignore[attr-defined]
+        finally:
+            loading_page_user.reset(token)
+    return request._cached_user  # type: ignore[attr-defined]
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, but the page's user comes with the header's badges: one query for both."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _page_user(request))
 
 
 def activate_timezone_of(user: object) -> None:

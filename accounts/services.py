@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.core import mail, signing
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
@@ -239,6 +240,8 @@ def _end_sessions(user: User) -> int:
     ]
     for start in range(0, len(doomed), 500):  # SQLite allows a limited number of parameters
         model.objects.filter(session_key__in=doomed[start : start + 500]).delete()
+    if prefix := getattr(store, "cache_key_prefix", None):  # cached sessions: their copies too
+        caches[settings.SESSION_CACHE_ALIAS].delete_many([prefix + key for key in doomed])
     return len(doomed)
 
 

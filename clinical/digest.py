@@ -15,6 +15,8 @@ from decimal import Decimal
 from statistics import fmean
 from typing import Any
 
+from django.db.models import DateField, DateTimeField, IntegerField, Value
+
 from accounts.models import User
 from clinical.models import CheckIn, DoseTaken, Medication, week_start
 from clinical.peg import rose_meaningfully
@@ -105,29 +107,67 @@ def around_doses(dose_times: list[datetime], entries: list[tuple[datetime, int]]
     )
 
 
-def build_clinical_digest(*, patient: User, period: Period, tz: tzinfo) -> ClinicalDigest:
-    """The section for one period, in the patient's days (3 queries)."""
-    start, end = _bounds(period, tz)
-    rescue = list(
-        DoseTaken.objects.filter(
-            medication__patient=patient,
-            medication__kind=Medication.Kind.RESCUE,
-            taken_at__gte=start,
-            taken_at__lt=end,
-        ).values_list("taken_at", "relief")
+def _doses_and_checkins(
+    patient: User, start: datetime, end: datetime, first_week: date, last_day: date
+) -> tuple[list[tuple[datetime, int | None]], list[tuple[date, Decimal]]]:
+    """The period's rescue doses (taken_at, relief) and the check-ins from one before its first
+    week (week, score, by week), in one query: the two lists as one UNION ALL, each row holding
+    its own columns and NULL in the other's."""
+    score_field = CheckIn._meta.get_field("score")
+    doses = DoseTaken.objects.filter(
+        medication__patient=patient,
+        medication__kind=Medication.Kind.RESCUE,
+        taken_at__gte=start,
+        taken_at__lt=end,
+    ).annotate(
+        week=Value(None, output_field=DateField()),
+        score=Value(None, output_field=score_field),
     )
-    entries = list(
-        PainEntry.objects.for_user(patient)
-        .filter(date_recorded__gte=start - AROUND, date_recorded__lte=end + AROUND)
-        .values_list("date_recorded", "intensity")
-    )
-    first_week = week_start(period.start)
-    checkins = list(
-        CheckIn.objects.filter(patient=patient, week__lte=period.end)
+    weeks = (
+        CheckIn.objects.filter(patient=patient, week__lte=last_day)
         .filter(week__gte=first_week - timedelta(days=7 * 8))  # one earlier, for the change
-        .order_by("week")
-        .values_list("week", "score")
+        .annotate(
+            taken_at=Value(None, output_field=DateTimeField()),
+            relief=Value(None, output_field=IntegerField()),
+        )
     )
+    columns = ("taken_at", "relief", "week", "score")
+    places = Decimal(1).scaleb(-score_field.decimal_places)
+    rescue, checkins = [], []
+    rows = (
+        doses.order_by()
+        .values_list(*columns)
+        .union(weeks.order_by().values_list(*columns), all=True)
+    )
+    for taken_at, relief, week, score in rows:
+        if week is None:
+            rescue.append((taken_at, relief))
+        else:  # quantized as the column is (a UNION's column is no model field's on SQLite)
+            checkins.append((week, Decimal(score).quantize(places)))
+    checkins.sort()
+    return rescue, checkins
+
+
+def build_clinical_digest(
+    *,
+    patient: User,
+    period: Period,
+    tz: tzinfo,
+    readings: list[tuple[datetime, int]] | None = None,
+) -> ClinicalDigest:
+    """The section for one period, in the patient's days (2 queries; 1 given `readings`: the
+    digest's (recorded, intensity) of at least AROUND past the period's edges)."""
+    start, end = _bounds(period, tz)
+    first_week = week_start(period.start)
+    rescue, checkins = _doses_and_checkins(patient, start, end, first_week, period.end)
+    if readings is None:
+        entries = list(
+            PainEntry.objects.for_user(patient)
+            .filter(date_recorded__gte=start - AROUND, date_recorded__lte=end + AROUND)
+            .values_list("date_recorded", "intensity")
+        )
+    else:
+        entries = [(at, i) for at, i in readings if start - AROUND <= at <= end + AROUND]
 
     per_week: dict[date, int] = defaultdict(int)
     for taken, _relief in rescue:

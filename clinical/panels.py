@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from clinical import services
 from clinical.forms import CheckInForm
-from clinical.models import RELIEF_MAX, RELIEF_MIN, CheckIn, DoseTaken, Medication
+from clinical.models import RELIEF_MAX, RELIEF_MIN, CheckIn, DoseTaken, Medication, Preferences
 from diary.digest import user_timezone
 
 
@@ -27,16 +27,50 @@ def checkin_due(user: User, now: datetime | None = None) -> bool:
     return not CheckIn.objects.filter(patient=user, week=services.current_week(user, now)).exists()
 
 
+def _panel_state(user: User, now: datetime) -> tuple[bool, DoseTaken | None]:
+    """Whether the check-in card is due, and the dose to ask "did it help?" about (the latest
+    one awaiting it), in one query of scalar subqueries on the user's row (the panels' four
+    questions were four queries)."""
+    pending = DoseTaken.objects.for_user(user).awaiting_relief(now).order_by("-taken_at", "-pk")
+
+    def latest(field: str) -> Subquery:
+        return Subquery(pending.values(field)[:1])
+
+    fields = {
+        "weekday": Subquery(Preferences.objects.filter(user=user).values("checkin_weekday")),
+        "checked_in": Exists(
+            CheckIn.objects.filter(patient=user, week=services.current_week(user, now))
+        ),
+        "dose_id": latest("pk"),
+        "dose": latest("dose"),
+        "taken_at": latest("taken_at"),
+        "medication_id": latest("medication_id"),
+        "medication_name": latest("medication__name"),
+        "medication_unit": latest("medication__unit"),
+    }
+    row = User.objects.filter(pk=user.pk).annotate(**fields).values(*fields).get()
+    weekday = row["weekday"]
+    if weekday is None:  # never saved their preferences: the default day
+        weekday = Preferences._meta.get_field("checkin_weekday").default
+    today = now.astimezone(user_timezone(user)).date()
+    due = today.weekday() >= weekday and not row["checked_in"]
+    dose = None
+    if row["dose_id"] is not None:
+        medication = Medication(
+            pk=row["medication_id"],
+            patient=user,
+            name=row["medication_name"],
+            unit=row["medication_unit"],
+        )
+        dose = DoseTaken(
+            pk=row["dose_id"], medication=medication, dose=row["dose"], taken_at=row["taken_at"]
+        )
+    return due, dose
+
+
 def diary_panels_context(user: User, **extra: Any) -> dict[str, Any]:
-    now = timezone.now()
-    pending = (
-        DoseTaken.objects.for_user(user)
-        .awaiting_relief(now)
-        .select_related("medication")
-        .order_by("-taken_at")
-        .first()
-    )
-    due = checkin_due(user, now)
+    """Two queries, whatever the data: the panels' state (above) and the rescue medications."""
+    due, pending = _panel_state(user, timezone.now())
     return {
         "rescue_medications": list(Medication.objects.for_user(user).active().rescue()),
         "pending_relief": pending,

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from statistics import fmean
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import CareLink, User
@@ -155,6 +155,11 @@ class Digest:
     timeline: list[DayDigest]
     notes: list[Note] = field(default_factory=list)
     factors: list[FactorDigest] = field(default_factory=list)
+    # (recorded, intensity) of every entry from `margin` before the period to `margin` after
+    # it, read with the digest's own rows: for a page's sections that look past the period's
+    # edges (the clinical section's hours around a dose) without a query of their own.
+    readings: list[tuple[datetime, int]] = field(default_factory=list)
+    margin: timedelta = timedelta(0)
 
     @property
     def days_with_entries(self) -> int:
@@ -227,24 +232,79 @@ class Digest:
         }
 
 
+# How far past its period the digest page reads entries (Digest.readings): the clinical
+# section's hours around a dose.
+SECTION_MARGIN = timedelta(hours=6)
+
+
+ENTRY_COLUMNS = ("body_part_id", "pain_type", "intensity", "date_recorded", "factors")
+NOTE_COLUMNS = ("id", "title", "body", "shared", "created_on", "last_modified")
+
+
+def _entries_and_notes(
+    entries: QuerySet[PainEntry], notes: QuerySet[Note] | None, owner_id: int
+) -> tuple[list[tuple[Any, ...]], list[Note]]:
+    """The entries' ENTRY_COLUMNS (by time) and the notes (by creation), in one query: the two
+    as one UNION ALL, each row holding its own columns and NULL in the other's."""
+    if notes is None:
+        return list(entries.order_by("date_recorded", "id").values_list(*ENTRY_COLUMNS)), []
+    nulls = {
+        f"note_{name}": Value(None, output_field=Note._meta.get_field(name))
+        for name in NOTE_COLUMNS
+    }
+    entry_nulls = {
+        f"entry_{name}": Value(None, output_field=PainEntry._meta.get_field(name))
+        for name in ("id", *ENTRY_COLUMNS)
+    }
+    rows = (
+        entries.order_by()
+        .annotate(**nulls)
+        .values_list("id", *ENTRY_COLUMNS, *nulls)
+        .union(
+            notes.order_by().annotate(**entry_nulls).values_list(*entry_nulls, *NOTE_COLUMNS),
+            all=True,
+        )
+    )
+    width = len(ENTRY_COLUMNS)
+    by_time: list[tuple[Any, ...]] = []  # (date_recorded, id, ENTRY_COLUMNS)
+    note_list: list[Note] = []
+    note_fields = ["id", "owner_id", *NOTE_COLUMNS[1:]]
+    for row in rows:
+        if row[0] is not None:
+            by_time.append((row[4], row[0], row[1 : 1 + width]))
+        else:
+            note_id, *fields = row[1 + width :]
+            note_list.append(Note.from_db(entries.db, note_fields, [note_id, owner_id, *fields]))
+    by_time.sort(key=lambda item: item[:2])
+    note_list.sort(key=lambda note: (note.created_on, note.pk))
+    return [columns for _, _, columns in by_time], note_list
+
+
 def _round(value: float) -> float:
     return round(value + 0.0, 1)
 
 
 def build_digest(
-    *, patient: User, period: Period, notes: QuerySet[Note] | None = None, tz: tzinfo | None = None
+    *,
+    patient: User,
+    period: Period,
+    notes: QuerySet[Note] | None = None,
+    tz: tzinfo | None = None,
+    margin: timedelta = timedelta(0),
 ) -> Digest:
     """The numbers of one patient's period. `notes` is what the reader may see (all the
-    patient's notes for themself, the shared ones for a doctor); None leaves notes out."""
+    patient's notes for themself, the shared ones for a doctor); None leaves notes out.
+    `margin`: the entries that far outside the period are read too, into `readings` only."""
     tz = tz or patient.tzinfo
     start = datetime.combine(period.start, time.min, tzinfo=tz)
     end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz)
-    rows = (
-        PainEntry.objects.for_user(patient)
-        .filter(date_recorded__gte=start, date_recorded__lt=end)
-        .order_by("date_recorded", "id")
-        .values_list("body_part_id", "pain_type", "intensity", "date_recorded", "factors")
+    entries = PainEntry.objects.for_user(patient).filter(
+        date_recorded__gte=start - margin, date_recorded__lte=end + margin
     )
+    if notes is not None:
+        notes = notes.filter(created_on__gte=start, created_on__lt=end)
+    read_rows, note_list = _entries_and_notes(entries, notes, patient.pk)
+    rows = [row for row in read_rows if start <= row[3] < end]
     parts = body_parts_by_pk()
     by_part: dict[int, list[tuple[date, int]]] = defaultdict(list)
     by_day: dict[date, list[int]] = defaultdict(list)
@@ -288,8 +348,6 @@ def build_digest(
                 mean=_round(fmean(values)) if values else None,
             )
         )
-    if notes is not None:
-        notes = notes.filter(created_on__gte=start, created_on__lt=end).order_by("created_on")
     return Digest(
         patient=patient,
         period=period,
@@ -297,8 +355,10 @@ def build_digest(
         body_parts=part_digests,
         pain_types=dict(types),
         timeline=timeline,
-        notes=list(notes) if notes is not None else [],
+        notes=note_list,
         factors=factor_digests(read),
+        readings=[(recorded, intensity) for _, _, intensity, recorded, _ in read_rows],
+        margin=margin,
     )
 
 

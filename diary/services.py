@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from diary.entry_cache import bump_diary_cache
 from diary.models import (
     MAX_FACTOR_LENGTH,
     MAX_FACTORS,
@@ -85,6 +86,7 @@ def record_pain(
     )
     _validate(entry)
     entry.save()
+    bump_diary_cache(owner.pk)
     return entry
 
 
@@ -131,6 +133,7 @@ def record_pain_in_parts(
     for entry in entries:
         _validate(entry)
     with transaction.atomic():
+        bump_diary_cache(owner.pk)
         return PainEntry.objects.bulk_create(entries)
 
 
@@ -149,6 +152,7 @@ def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
     for field, value in changes.items():
         setattr(entry, field, value)
     entry.save()
+    bump_diary_cache(entry.owner_id)
     return entry
 
 
@@ -160,7 +164,9 @@ def _changed_copy(obj: Any, changes: dict[str, Any]) -> Any:
 
 
 def delete_pain_entry(*, entry: PainEntry) -> None:
+    owner_id = entry.owner_id
     entry.delete()
+    bump_diary_cache(owner_id)
 
 
 def create_note(*, owner: User, title: str, body: str = "", shared: bool = False) -> Note:

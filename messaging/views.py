@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import access
+from accounts import access, badges
 from accounts.models import User
 from accounts.throttling import AttemptLimiter
 from messaging import services
@@ -27,6 +27,7 @@ def _peer(request: HttpRequest, username: str) -> User:
     # A deleted account stays readable (read-only) for the people it talked with.
     peer = (
         User.objects.with_roles()  # who may chat with whom depends on roles: no second query
+        .annotate(**access.relation_to(request.user))  # and on links: nor a third
         .filter(Q(is_active=True) | Q(deleted_at__isnull=False), username=username)
         .first()
     )
@@ -71,7 +72,7 @@ def form_sends() -> AttemptLimiter:
 
 def _send_from_form(request: HttpRequest, peer: User) -> tuple[Message | None, str, int]:
     """Store the posted message through the one write path; (message, error, status)."""
-    if not services.can_chat(request.user, peer):
+    if not access.can_chat(request.user, peer, active_link=peer.active_link):
         # The page's "Sending is closed" box says why.
         return None, "Your message was not sent.", 403
     if form_sends().hit(str(request.user.pk)) is not None:
@@ -98,7 +99,8 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             # The fragment scrolls the conversation's box to the new message without script.
             return redirect(f"{reverse('chat', args=[peer.username])}#message-{message.pk}")
         draft = request.POST.get("message", "")
-    services.mark_read(reader=request.user, peer=peer)
+    # The header's unread badge, loaded with the user, less what the page marks read now.
+    badges.marked_read(request, len(services.mark_read(reader=request.user, peer=peer)))
     messages_, has_older = _page(request.user, peer)
     return render(
         request,
@@ -110,12 +112,12 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             "draft": draft,
             # Any signed-in user may open anyone's chat page: the real name only for people
             # who know each other (accounts.access.name_visible).
-            "peer_name": access.shown_name(request.user, peer),
+            "peer_name": access.shown_name(request.user, peer, known=peer.known),
             "viewer": request.user,
             # Not "messages": base.html shows that name as the flash alerts (see chat.html).
             "chat_messages": messages_,
             "has_older": has_older,
-            "can_send": services.can_chat(request.user, peer),
+            "can_send": access.can_chat(request.user, peer, active_link=peer.active_link),
             "cannot_send": services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND,
         },
         status=status,

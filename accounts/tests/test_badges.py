@@ -39,3 +39,41 @@ def test_the_badge_counts_after_the_page_marked_messages_read(patient):
     assert 'data-unread="2"' in client.get("/diary/").content.decode()
     # The conversation marks both read before it renders: its header already says 0.
     assert 'data-unread="0"' in client.get(f"/chat/{doctor.username}/").content.decode()
+
+
+def test_only_a_pages_user_load_carries_the_counts(patient, django_assert_num_queries):
+    """The socket handshake and anything else loading a user through the backend pay no
+    subqueries for a header they do not draw."""
+    from accounts.backends import ModelBackend
+    from accounts.badges import loading_page_user, request_badges
+
+    doctor = make_user("drwho", role="doctor")
+    history(doctor, patient, "one")
+    assert not hasattr(ModelBackend().get_user(patient.pk), "_badge_unread")
+    token = loading_page_user.set(True)
+    try:
+        with django_assert_num_queries(1):
+            user = ModelBackend().get_user(patient.pk)
+    finally:
+        loading_page_user.reset(token)
+
+    class Request:
+        pass
+
+    request = Request()
+    request.user = user
+    with django_assert_num_queries(0):
+        assert request_badges(request).unread == 1
+
+
+def test_the_conversation_badge_is_the_loaded_count_less_what_it_marked(patient):
+    doctor = make_user("drwho", role="doctor")
+    other = make_user("drno", role="doctor")
+    link(patient, doctor)
+    link(patient, other)
+    history(doctor, patient, "one")
+    history(doctor, patient, "two")
+    history(other, patient, "from another doctor")
+    client = Client()
+    client.force_login(patient)
+    assert 'data-unread="1"' in client.get(f"/chat/{doctor.username}/").content.decode()

@@ -1,5 +1,6 @@
-"""The signed-in user's roles come with the user (accounts.backends), and the header's badges
-in one query: what every page pays before its own work."""
+"""The signed-in user's roles and the header's badges come with the user, in one query
+(accounts.backends, accounts.middleware.AuthenticationMiddleware), and the session from the
+cache (core/sessions.py): what every page pays before its own work."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("role", ["patient", "doctor"])
-def test_the_profile_page_costs_three_queries(role):
+def test_the_profile_page_costs_one_query(role):
     user = make_user("ann", role=role)
     client = Client()
     client.force_login(user)
     status, count = page_queries(client, "/accounts/profile/")
     assert status == 200
-    assert count <= 3  # session, user with roles, badges
+    assert count == 1  # the user with roles and badges
 
 
 def test_the_header_shows_the_role_and_both_badges_from_one_query(patient):
@@ -35,7 +36,7 @@ def test_the_header_shows_the_role_and_both_badges_from_one_query(patient):
     status, count = page_queries(client, "/accounts/profile/")
     page = client.get("/accounts/profile/").content.decode()
     assert status == 200
-    assert count <= 3
+    assert count == 1
     assert 'data-role="doctor"' in page
     assert 'data-unread="2"' in page
     assert 'id="pending-link-badge" aria-label="1 pending request"' in page

@@ -30,10 +30,12 @@ def clinical_digest(context: template.Context) -> dict[str, Any]:
     """The digest page's medication and PEG section, for the digest's patient and period (the
     page itself decided who may read it, and logged the read)."""
     patient = context["patient"]
-    period = context["digest"].period
+    digest = context["digest"]
+    # The digest read the entries around its period already when it read far enough.
+    readings = digest.readings if digest.margin >= AROUND else None
     return {
         "clinical": build_clinical_digest(
-            patient=patient, period=period, tz=user_timezone(patient)
+            patient=patient, period=digest.period, tz=user_timezone(patient), readings=readings
         ),
         "as_doctor": context.get("as_doctor", False),
         "period_label": context.get("period_label", ""),

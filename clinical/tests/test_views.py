@@ -341,3 +341,14 @@ def test_the_doctors_medication_panel_when_there_is_none(client, patient, linked
     client.login(username=linked_doctor.username, password=PASSWORD)
     page = client.get(f"/diary/patients/{patient.username}/").content.decode()
     assert 'id="patient-medications-empty"' in page
+
+
+def test_the_list_counts_each_medications_doses(alice, patient, rescue):
+    other = services.add_medication(patient=patient, name="Paracetamol", usual_dose=Decimal(1))
+    services.take_dose(medication=rescue)
+    services.take_dose(medication=rescue)
+    page = alice.get("/clinical/medications/").content.decode()
+    rescue_card = page[page.index(f'id="medication-{rescue.pk}"') :]
+    assert "2 doses recorded" in rescue_card[: rescue_card.index("</article>")]
+    other_card = page[page.index(f'id="medication-{other.pk}"') :]
+    assert "0 doses recorded" in other_card[: other_card.index("</article>")]

@@ -1,52 +1,78 @@
-"""Query counts of the diary's pages, pinned: at most PAGE_BUDGET each, and the same with one
-entry or many (nothing queried per row). A signed-in page starts with two (the session; the
-user with their roles, accounts.backends) and the header's badges add one (accounts/badges.py).
+"""Query counts of the signed-in pages, pinned: each page's exact count (so that a change shows
+up here), at most PAGE_BUDGET, and the same with one row of everything or many (nothing queried
+per row).
+
+A signed-in page starts with one query: the user with their roles and the header's badge counts
+(accounts.middleware.AuthenticationMiddleware, accounts/badges.py); the session comes from the
+cache (core/sessions.py). A doctor's read of a patient's data also checks the care link and
+writes the access log (one INSERT: every read of a patient's data is recorded).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from clinical import services as clinical
+from clinical.models import CheckIn, DoseTaken, Medication
 from conftest import make_user, page_queries
 from diary.models import BodyPart, Note, PainEntry
+from messaging.models import Message
 from messaging.tests.conftest import link
 
 pytestmark = pytest.mark.django_db
 
 PAGE_BUDGET = 5
-# The clinical app's sections (clinical/panels.py, clinical/digest.py) cost their own queries,
-# constant in the data: the diary's panels 4 (rescue medications, a dose awaiting "did it help?",
-# the check-in day, this week's check-in), the digest's section 3, My patients' PEG column 1,
-# the doctor's medication panel on a patient's diary 1, and the doctor's brief 4 (entries of
-# both periods, shared notes, doses, check-ins: clinical/brief.py), which the doctor's digest
-# also builds, as the printed report's first page.
-# Folding them is issue 13's open work; until then the budgets say so, page by page.
-CLINICAL = {
+
+PATIENT_PAGES = {
+    # the map with the diary's version, the clinical panels' state, the rescue medications
+    # (the entry list itself comes from the fragment cache: see test_cold_pages below)
     "/diary/": 4,
+    "/diary/notes/": 2,
+    # the period's entries (with the hours around it) and notes (one UNION ALL), the doses
+    # and check-ins (another)
     "/diary/digest/": 3,
-    "/diary/patients/": 1,
-    "/diary/patients/alice/digest/": 3 + 4,
+    "/chat/": 3,
+    # the peer with what the page says about the pair, the unread ids to mark, the messages
+    "/chat/drwho/": 4,
+    "/clinical/medications/": 3,
+    "/accounts/profile/": 1,
+}
+DOCTOR_PAGES = {
+    "/diary/patients/": 5,
+    # the link, the access log, the entries (which also colour the map), the shared notes,
+    # the medication panel
+    "/diary/patients/alice/": 6,
+    # the link, the access log, entries with shared notes, doses with check-ins, and the brief
+    # that prints as the report's first page (4)
+    "/diary/patients/alice/digest/": 9,
+    "/chat/": 3,
+    "/chat/alice/": 4,
+    # the link, the access log, the entries of both periods, shared notes, doses, check-ins
+    "/clinical/patients/alice/brief/": 7,
+}
+# Pages still over PAGE_BUDGET, and by how much: the doctor's brief and what it added to two
+# pages landed beside the folding of every other page (issue 13 stays open for them: the brief's
+# doses and check-ins fold into one UNION ALL as the digest's do, its entries and notes into
+# another, and the digest can reuse the brief's rows instead of reading its own).
+OVER_BUDGET = {
     "/diary/patients/alice/": 1,
-    "/clinical/patients/alice/brief/": 4,
+    "/diary/patients/alice/digest/": 4,
+    "/clinical/patients/alice/brief/": 2,
 }
-# A doctor's view of a patient also writes the access log (one INSERT, by law of the design:
-# every read of a patient's data is recorded) and checks the care link.
-PATIENT_PAGE_BUDGET = {
-    "/diary/patients/": 6 + CLINICAL["/diary/patients/"],
-    "/diary/patients/alice/": 8 + CLINICAL["/diary/patients/alice/"],
-    # The page's own 5 (session, user, header badges, care link, access log) and the brief's.
-    "/clinical/patients/alice/brief/": 5 + CLINICAL["/clinical/patients/alice/brief/"],
-}
-PATIENT_DIGEST_BUDGET = 7 + CLINICAL["/diary/patients/alice/digest/"]
 
 
-def add_rows(patient, count: int) -> None:
+def add_rows(patient, count: int, doctor=None) -> None:
+    """`count` rows of everything a page of the patient's shows: entries, notes, messages with
+    the doctor, medications with doses (one awaiting "did it help?") and weekly check-ins."""
     parts, now = list(BodyPart.objects.all()), timezone.now()
-    for i in range(count):
+    start = PainEntry.objects.filter(owner=patient).count()
+    for i in range(start, start + count):
         PainEntry.objects.create(
             owner=patient,
             body_part=parts[i % len(parts)],
@@ -54,8 +80,22 @@ def add_rows(patient, count: int) -> None:
             intensity=i % 11,
             description=f"entry {i}",
             date_recorded=now - timedelta(hours=7 * i),
+            factors=["stress"] if i % 2 else [],
         )
         Note.objects.create(owner=patient, title=f"note {i}", body="text", shared=True)
+        medication = Medication.objects.create(
+            patient=patient, name=f"med {i}", usual_dose=Decimal(1), kind="rescue"
+        )
+        DoseTaken.objects.create(
+            medication=medication, taken_at=now - timedelta(hours=4 + 24 * i), dose=Decimal(1)
+        )
+        week = clinical.current_week(patient, now) - timedelta(days=7 * (i + 1))
+        CheckIn.objects.create(
+            patient=patient, week=week, average=i % 11, enjoyment=5, activity=5, score=5
+        )
+        if doctor is not None:
+            Message.objects.create(sender=doctor, receiver=patient, text=f"to you {i}")
+            Message.objects.create(sender=patient, receiver=doctor, text=f"to the doctor {i}")
 
 
 def browser(user) -> Client:
@@ -66,48 +106,41 @@ def browser(user) -> Client:
 
 @pytest.fixture
 def linked_doctor(patient):
-    doctor = make_user("drwho", role="doctor")
+    # Real names: the chat page shows a real name only to people who know each other.
+    doctor = make_user("drwho", role="doctor", first_name="John", last_name="Smith")
+    patient.first_name, patient.last_name = "Alice", "Jones"
+    patient.save()
     link(patient, doctor)
     make_user("waiting")  # someone else, so that lists are not trivially one row
     return doctor
 
 
-@pytest.mark.parametrize("url", ["/diary/", "/diary/notes/", "/diary/digest/"])
-def test_a_patients_pages_stay_within_budget_whatever_the_rows(patient, url):
+@pytest.mark.parametrize(("url", "expected"), PATIENT_PAGES.items())
+def test_a_patients_pages_are_pinned_whatever_the_rows(patient, linked_doctor, url, expected):
     client = browser(patient)
-    add_rows(patient, 1)
+    add_rows(patient, 1, linked_doctor)
     status, few = page_queries(client, url)
     assert status == 200
-    add_rows(patient, 30)
+    add_rows(patient, 30, linked_doctor)
     status, many = page_queries(client, url)
     assert status == 200
-    assert few == many
-    assert many <= PAGE_BUDGET + CLINICAL.get(url, 0)
+    assert few == many == expected <= PAGE_BUDGET
 
 
-@pytest.mark.parametrize(
-    ("url", "budget"),
-    [
-        *PATIENT_PAGE_BUDGET.items(),
-        ("/diary/patients/alice/digest/", PATIENT_DIGEST_BUDGET),
-    ],
-)
-def test_a_doctors_patient_pages_stay_within_budget_whatever_the_rows(
-    patient, linked_doctor, url, budget
-):
-    assert patient.username == "alice"
+@pytest.mark.parametrize(("url", "expected"), DOCTOR_PAGES.items())
+def test_a_doctors_pages_are_pinned_whatever_the_rows(patient, linked_doctor, url, expected):
     client = browser(linked_doctor)
-    add_rows(patient, 1)
+    add_rows(patient, 1, linked_doctor)
     status, few = page_queries(client, url)
     assert status == 200
-    add_rows(patient, 30)
-    other = make_user("bob")
+    add_rows(patient, 30, linked_doctor)
+    other = make_user("bob", first_name="Bob", last_name="Brown")
     link(other, linked_doctor)
-    add_rows(other, 5)
+    add_rows(other, 5, linked_doctor)
+    client.get(url)  # the list's hourly access-log row for bob
     status, many = page_queries(client, url)
     assert status == 200
-    assert few == many or url == "/diary/patients/"  # one more patient: the list logs its read
-    assert many <= budget
+    assert few == many == expected <= PAGE_BUDGET + OVER_BUDGET.get(url, 0)
 
 
 def test_the_patient_list_is_constant_in_its_patients(patient, linked_doctor):
@@ -120,39 +153,67 @@ def test_the_patient_list_is_constant_in_its_patients(patient, linked_doctor):
         add_rows(other, 3)
     client.get("/diary/patients/")  # the new patients' hourly access-log rows
     _, four = page_queries(client, "/diary/patients/")
-    assert one == four <= PATIENT_PAGE_BUDGET["/diary/patients/"]
+    assert one == four == DOCTOR_PAGES["/diary/patients/"]
 
 
-def test_the_brief_is_constant_in_doses_check_ins_and_factors(patient, linked_doctor):
-    """The brief reads the clinical rows too: more of them (and of every kind) cost nothing."""
-    from decimal import Decimal
+def test_after_a_write_the_diary_renders_its_list_within_budget(patient, linked_doctor):
+    """A new entry changes the diary's version: the next page reads the rows and renders the
+    list (and caches it again), one query more than a cached list, within the budget."""
+    from diary import services
 
-    from clinical import services as clinical
-    from clinical.models import CheckIn, week_start
-
-    url = "/clinical/patients/alice/brief/"
-    client = browser(linked_doctor)
-    add_rows(patient, 1)
-    status, few = page_queries(client, url)
-    assert status == 200
-    now = timezone.now()
-    rescue = clinical.add_medication(patient=patient, name="Ibuprofen", usual_dose=Decimal(400))
-    daily = clinical.add_medication(
-        patient=patient, name="Amitriptyline", usual_dose=Decimal(10), kind="preventive"
+    add_rows(patient, 30, linked_doctor)
+    client = browser(patient)
+    client.get("/diary/")
+    services.record_pain(
+        owner=patient, body_part=BodyPart.objects.first(), pain_type="burning", intensity=3
     )
-    for i in range(12):
-        at = now - timedelta(days=5 * i, hours=1)
-        clinical.take_dose(medication=rescue if i % 2 else daily, taken_at=at, relief=i % 11)
-        CheckIn.objects.create(
-            patient=patient,
-            week=week_start((now - timedelta(weeks=i)).date()),
-            average=i % 11,
-            enjoyment=5,
-            activity=5,
-            score=(Decimal(i % 11 + 10) / 3).quantize(Decimal("0.01")),
-        )
-    add_rows(patient, 30)
-    PainEntry.objects.filter(owner=patient).update(factors=["poor sleep", "stress"])
-    status, many = page_queries(client, url)
+    status, count = page_queries(client, "/diary/", warm_up=False)
     assert status == 200
-    assert few == many <= PATIENT_PAGE_BUDGET[url]
+    assert count == PATIENT_PAGES["/diary/"] + 1 <= PAGE_BUDGET
+
+
+def test_with_nothing_cached_a_page_costs_its_session_query_more(patient, linked_doctor):
+    """A cold cache (a restart, an eviction): the session is read from the database once (and
+    cached again), and the diary renders its list."""
+    add_rows(patient, 30, linked_doctor)
+    client = browser(patient)
+    for url, warm in PATIENT_PAGES.items():
+        client.get(url)
+        cache.clear()
+        status, cold = page_queries(client, url, warm_up=False)
+        assert status == 200
+        assert cold == warm + (2 if url == "/diary/" else 1)
+
+
+def test_a_conversation_with_unread_messages_marks_them_in_two_more(patient, linked_doctor):
+    """Marking read is a write (the ids, then one UPDATE); the badge is then the count the page
+    loaded less what it marked: no recount."""
+    add_rows(patient, 3, linked_doctor)
+    client = browser(patient)
+    client.get("/chat/drwho/")
+    Message.objects.create(sender=linked_doctor, receiver=patient, text="new")
+    status, count = page_queries(client, "/chat/drwho/", warm_up=False)
+    assert status == 200
+    assert count == PATIENT_PAGES["/chat/drwho/"] + 1
+
+
+def test_more_entries_in_a_week_than_the_list_shows_cost_the_map_one_query(patient, linked_doctor):
+    """A doctor's view of the diary colours the map from the listed rows; only a week with more
+    entries than the list holds (ENTRY_LIST_LIMIT) needs the map's own query."""
+    from diary.views.entries import ENTRY_LIST_LIMIT
+
+    parts, now = list(BodyPart.objects.all()), timezone.now()
+    PainEntry.objects.bulk_create(
+        PainEntry(
+            owner=patient,
+            body_part=parts[i % len(parts)],
+            pain_type="burning",
+            intensity=i % 11,
+            date_recorded=now - timedelta(minutes=i),
+        )
+        for i in range(ENTRY_LIST_LIMIT + 1)
+    )
+    client = browser(linked_doctor)
+    status, count = page_queries(client, "/diary/patients/alice/")
+    assert status == 200
+    assert count == DOCTOR_PAGES["/diary/patients/alice/"] + 1

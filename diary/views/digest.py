@@ -21,6 +21,7 @@ from diary.bodymap import map_views
 from diary.charts import COMPACT_WIDTH, timeline_chart
 from diary.digest import (
     PERIOD_CHOICES,
+    SECTION_MARGIN,
     Digest,
     Period,
     PeriodError,
@@ -86,7 +87,7 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
         period, period_error, status = parse_period({}, today), str(error), 400
     color = "count" if request.GET.get("color") == "count" else "mean"
     notes = patient.notes.filter(shared=True) if as_doctor else patient.notes.all()
-    digest = build_digest(patient=patient, period=period, notes=notes, tz=tz)
+    digest = build_digest(patient=patient, period=period, notes=notes, tz=tz, margin=SECTION_MARGIN)
 
     label = period_label(period)
     custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error

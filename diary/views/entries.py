@@ -15,18 +15,20 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import User
 from diary import services
 from diary.bodymap import LABELS, map_views, part_choices, regions_named
+from diary.entry_cache import diary_cache_token
 from diary.forms import PainEntryForm, RecordPainForm, add_service_errors, now_to_the_minute
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainEntry
 from diary.views import DIARY, HtmxHttpRequest, answer
@@ -35,6 +37,9 @@ from diary.views import DIARY, HtmxHttpRequest, answer
 RECENT = timedelta(days=7)
 # Enough for months of daily entries; older ones are one filter away.
 ENTRY_LIST_LIMIT = 200
+# The rendered entry list is kept this long under its diary's version (a new version is a new
+# key: the old one just expires). Rendering 200 entries is most of the diary page's CPU.
+ENTRY_LIST_CACHE_SECONDS = 3600
 
 
 # --- what the page shows ------------------------------------------------------------------------
@@ -47,11 +52,41 @@ def _recent_levels(user: User, names: set[str] | None = None) -> dict[int, int]:
     return entries.max_intensity_by_part()
 
 
-def map_context(user: User) -> dict[str, Any]:
+def map_context(user: User, levels: dict[int, int] | None = None) -> dict[str, Any]:
     return {
-        "map_views": map_views(_recent_levels(user)),
+        "map_views": map_views(_recent_levels(user) if levels is None else levels),
         "levels": range(INTENSITY_MIN, INTENSITY_MAX + 1),
     }
+
+
+def diary_state(owner: User) -> tuple[dict[int, int], str]:
+    """The map's levels (each part's highest intensity of the last RECENT) and a version of the
+    whole diary, in one query: a row per body part with its recent top, count, newest id and
+    latest change. Any insert, update or delete changes the version (as the API's stats list
+    version does), whichever process made it, with no invalidation to forget; the version from
+    `diary_cache_token` (bumped by every write through diary.services) rides along in the key."""
+    token = diary_cache_token(owner.pk)  # first: a write after this reading changes it
+    rows = (
+        PainEntry.objects.for_user(owner)
+        .order_by()
+        .values("body_part_id")
+        .annotate(
+            top=Max("intensity", filter=Q(date_recorded__gte=timezone.now() - RECENT)),
+            n=Count("id"),
+            newest=Max("id"),
+            changed=Max("last_modified"),
+        )
+    )
+    levels: dict[int, int] = {}
+    count = newest = 0
+    changed = 0.0
+    for row in rows:
+        if row["top"] is not None:
+            levels[row["body_part_id"]] = row["top"]
+        count += row["n"]
+        newest = max(newest, row["newest"])
+        changed = max(changed, row["changed"].timestamp())
+    return levels, f"{count}-{newest}-{changed}-{token}"
 
 
 def day_heading(day: date, today: date) -> str:
@@ -96,17 +131,61 @@ def _list_queryset(owner: User, part: str = "") -> QuerySet[PainEntry]:
     return entries.filter(body_part__name=part) if part else entries
 
 
-def entry_list_context(owner: User, part: str = "") -> dict[str, Any]:
-    """The entries newest first, grouped by day in the current zone; `part` filters."""
-    rows = list(_list_queryset(owner, part)[: ENTRY_LIST_LIMIT + 1])
-    today = timezone.localdate()
-    days = [
-        Day(day, day_heading(day, today), list(group))
-        for day, group in groupby(rows[:ENTRY_LIST_LIMIT], key=_local_day)
-    ]
+class EntryListing:
+    """The entries newest first, grouped by day in the current zone, read on first use: a page
+    whose list comes from the fragment cache never queries them."""
+
+    def __init__(self, owner: User, part: str) -> None:
+        self.owner, self.part = owner, part
+        self.today = timezone.localdate()
+
+    @cached_property
+    def _rows(self) -> list[PainEntry]:
+        return list(_list_queryset(self.owner, self.part)[: ENTRY_LIST_LIMIT + 1])
+
+    def days(self) -> list[Day]:
+        return [
+            Day(day, day_heading(day, self.today), list(group))
+            for day, group in groupby(self._rows[:ENTRY_LIST_LIMIT], key=_local_day)
+        ]
+
+    def truncated(self) -> bool:
+        return len(self._rows) > ENTRY_LIST_LIMIT
+
+    def recent_levels(self) -> dict[int, int]:
+        """The map's levels from the listed rows when they hold every entry of the last RECENT
+        (all of them, or the oldest read is older): no query of its own. Else (over
+        ENTRY_LIST_LIMIT entries in a week) the map's own query."""
+        since = timezone.now() - RECENT
+        rows = self._rows
+        if self.part or (len(rows) > ENTRY_LIST_LIMIT and rows[-1].date_recorded >= since):
+            return _recent_levels(self.owner)
+        levels: dict[int, int] = {}
+        for entry in rows:
+            if entry.date_recorded >= since:
+                part = entry.body_part_id
+                levels[part] = max(levels.get(part, entry.intensity), entry.intensity)
+        return levels
+
+
+def entry_list_context(
+    owner: User, part: str = "", *, version: str | None = None, readonly: bool = False
+) -> dict[str, Any]:
+    """The entry list's context; `part` filters. With the diary's `version` (diary_state) the
+    rendered days are cached under a key of everything they show (see ENTRY_LIST_CACHE)."""
+    listing = EntryListing(owner, part)
+    key = None
+    if version is not None:
+        zone = timezone.get_current_timezone_name()
+        # The readonly list's empty state names the patient.
+        name = owner.display_name() if readonly else ""
+        key = f"{owner.pk}:{version}:{part}:{zone}:{listing.today}:{int(readonly)}:{name}"
     return {
-        "days": days,
-        "truncated": len(rows) > ENTRY_LIST_LIMIT,
+        "listing": listing,
+        "days": listing.days,  # callables: the template calls them only on a cache miss
+        "truncated": listing.truncated,
+        "entry_list_key": key,
+        "entry_list_seconds": ENTRY_LIST_CACHE_SECONDS,
         "part": part,
         "part_label": LABELS.get(part, ""),
         "part_choices": part_choices(),
@@ -218,10 +297,15 @@ def diary(request: HtmxHttpRequest) -> HttpResponse:
     unknown_part = ""
     if part and part not in LABELS:
         unknown_part, part, status = part, "", 400
-    context = {**entry_list_context(request.user, part), "unknown_part": unknown_part}
     if request.htmx and request.htmx.target == "entry-list":
+        context = {**entry_list_context(request.user, part), "unknown_part": unknown_part}
         return answer(request, DIARY, context, fragment="entry-list", status=status)
-    context.update(map_context(request.user))
+    levels, version = diary_state(request.user)
+    context = {
+        **entry_list_context(request.user, part, version=version),
+        **map_context(request.user, levels),
+        "unknown_part": unknown_part,
+    }
     return render(request, DIARY, context, status=status)
 
 

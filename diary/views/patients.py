@@ -65,9 +65,12 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
     zone = patient.tzinfo
     # Rendered inside the override: every date in the template is in the patient's zone.
     with timezone.override(zone):
+        # Not cached (a doctor's read is rarer than the patient's own): the list's rows also
+        # colour the map, so the page stays within its queries.
+        entries = entry_list_context(patient, readonly=True)
         context = {
-            **map_context(patient),
-            **entry_list_context(patient),
+            **entries,
+            **map_context(patient, entries["listing"].recent_levels()),
             "patient": patient,
             "patient_zone": zone.key,
             "viewer_zone": request.user.tzinfo.key,

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import ADMIN_READ_PREFIX, CareLink, DiaryAccess, User
@@ -19,14 +20,37 @@ def share_active_link(one: User, other: User) -> bool:
     return CareLink.objects.active().between(one, other).exists()
 
 
-def can_chat(sender: User, receiver: User) -> bool:
+def can_chat(sender: User, receiver: User, *, linked: bool | None = None) -> bool:
     """Whether `sender` may start or continue a conversation with `receiver` (sending only:
-    the two can always read and delete what they already wrote to each other)."""
+    the two can always read and delete what they already wrote to each other). `linked`:
+    whether they share an active link, when already known (else a query if needed)."""
     if sender.pk == receiver.pk or not (sender.is_active and receiver.is_active):
         return False
     if sender.is_doctor and receiver.is_doctor:
         return True
-    return share_active_link(sender, receiver)
+    return share_active_link(sender, receiver) if linked is None else linked
+
+
+def chat_peer(sender: User, username: str) -> User | None:
+    """The active user `username` if `sender` may chat with them (`can_chat`), else None.
+
+    One query for a chat socket's handshake: the peer, the peer's roles and whether the two
+    share an active link; `sender` comes with its roles loaded (the socket's auth).
+    """
+    link = CareLink.objects.active().filter(
+        Q(patient_id=sender.pk, doctor_id=OuterRef("pk"))
+        | Q(patient_id=OuterRef("pk"), doctor_id=sender.pk)
+    )
+    try:
+        peer = (
+            User.objects.with_roles()
+            .annotate(_linked=Exists(link))
+            .get(username=username, is_active=True)
+        )
+    except User.DoesNotExist:
+        return None
+    linked = peer.__dict__.pop("_linked")
+    return peer if can_chat(sender, peer, linked=linked) else None
 
 
 def chat_allowed_pairs(pairs: set[tuple[User, User]]) -> set[tuple[int, int]]:

@@ -25,6 +25,7 @@ from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import access
 from accounts.models import User
 from accounts.sockets import (
     CREDENTIALS_ENDED,
@@ -80,12 +81,9 @@ class RateLimit:
         return True
 
 
-@on_database_thread
-def _chat_peer(user: User, username: str) -> User | None:
-    peer = User.objects.filter(username=username, is_active=True).first()
-    if peer is None or not services.can_chat(user, peer):
-        return None
-    return peer
+# The peer, its roles and the care link in one query (the handshake's only one besides the
+# history; the user and its roles come from the socket's auth, cached while its token lives).
+_chat_peer = on_database_thread(access.chat_peer)
 
 
 @on_database_thread

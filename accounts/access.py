@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ADMIN_READ_PREFIX, CareLink, DiaryAccess, User
+from core.prepared import PreparedQuery
 
 
 def share_active_link(one: User, other: User) -> bool:
@@ -31,25 +32,33 @@ def can_chat(sender: User, receiver: User, *, linked: bool | None = None) -> boo
     return share_active_link(sender, receiver) if linked is None else linked
 
 
+def _chat_peers(sender_id: int, username: str) -> QuerySet[User]:
+    link = CareLink.objects.active().filter(
+        Q(patient_id=sender_id, doctor_id=OuterRef("pk"))
+        | Q(patient_id=OuterRef("pk"), doctor_id=sender_id)
+    )
+    return (
+        User.objects.with_roles()
+        .annotate(_linked=Exists(link))
+        .filter(username=username, is_active=True)
+    )
+
+
+# Compiled once (core.prepared): building this query cost ~4x what the rest of a handshake did.
+_chat_peer_query = PreparedQuery(_chat_peers, sender_id=-7_350_001, username="\x1fpeer\x1f")
+
+
 def chat_peer(sender: User, username: str) -> User | None:
     """The active user `username` if `sender` may chat with them (`can_chat`), else None.
 
     One query for a chat socket's handshake: the peer, the peer's roles and whether the two
     share an active link; `sender` comes with its roles loaded (the socket's auth).
     """
-    link = CareLink.objects.active().filter(
-        Q(patient_id=sender.pk, doctor_id=OuterRef("pk"))
-        | Q(patient_id=OuterRef("pk"), doctor_id=sender.pk)
-    )
-    try:
-        peer = (
-            User.objects.with_roles()
-            .annotate(_linked=Exists(link))
-            .get(username=username, is_active=True)
-        )
-    except User.DoesNotExist:
+    found = _chat_peer_query.fetch(sender_id=sender.pk, username=username)
+    if not found:
         return None
-    linked = peer.__dict__.pop("_linked")
+    peer = found[0]
+    linked = bool(peer.__dict__.pop("_linked"))
     return peer if can_chat(sender, peer, linked=linked) else None
 
 

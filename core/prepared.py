@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
+from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -32,8 +33,8 @@ from django.db.models.sql.compiler import SQLCompiler
 class _Compiled:
     sql: str
     slots: tuple[tuple[bool, Any], ...]  # (True, name) for a value passed in, (False, constant)
-    compiler: SQLCompiler
-    converters: dict[int, Any]
+    query: Query
+    select: list[Any]  # the compiled SELECT's expressions, in column order
     model: type[Model]
     start: int
     end: int
@@ -42,14 +43,20 @@ class _Compiled:
 
 
 class PreparedQuery[M: Model]:
-    """`build(**samples)` returns the queryset; `fetch(**values)` runs it with `values`."""
+    """`build(**samples)` returns the queryset; `fetch(**values)` runs it with `values`.
+
+    The SQL is compiled once per database alias (every connection of an alias speaks the same
+    dialect; under ASGI a request may get a connection object of its own), the backend's
+    converters are looked up once per connection object (cheap).
+    """
 
     def __init__(self, build: Callable[..., QuerySet[M]], **samples: Any) -> None:
         self.build = build
         self.samples = samples
-        self._compiled: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _Compiled] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._compiled: dict[str, _Compiled] = {}
+        self._converters: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper, tuple[SQLCompiler, dict[int, Any]]
+        ] = weakref.WeakKeyDictionary()
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
         queryset = self.build(**self.samples)
@@ -75,8 +82,8 @@ class PreparedQuery[M: Model]:
         return _Compiled(
             sql=sql,
             slots=tuple(slots),
-            compiler=compiler,
-            converters=compiler.get_converters([column[0] for column in compiler.select]),
+            query=compiler.query,
+            select=[column[0] for column in compiler.select],
             model=klass_info["model"],
             start=start,
             end=end,
@@ -86,15 +93,23 @@ class PreparedQuery[M: Model]:
 
     def fetch(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
         connection = connections[using]
-        compiled = self._compiled.get(connection)
+        compiled = self._compiled.get(using)
         if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
+            compiled = self._compiled[using] = self._compile(connection)
+        convert = self._converters.get(connection)
+        if convert is None:
+            compiler = connection.ops.compiler("SQLCompiler")(compiled.query, connection, using)
+            convert = self._converters[connection] = (
+                compiler,
+                compiler.get_converters(compiled.select),
+            )
         params = [values[value] if named else value for named, value in compiled.slots]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows: Any = cursor.fetchall()
-        if compiled.converters:
-            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        compiler, converters = convert
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
         found = []
         for row in rows:
             instance = compiled.model.from_db(

@@ -67,3 +67,29 @@ def test_equal_samples_are_refused(patient):
     )
     with pytest.raises(ImproperlyConfigured):
         prepared.fetch(a=1, b=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_connection_reuses_the_sql_with_its_own_converters(patient):
+    """Under ASGI a request may run on a connection object of its own (another thread)."""
+    import threading
+
+    from django.db import connections
+
+    prepared = PreparedQuery(by_name, username="\x1fsample\x1f")
+    prepared.fetch(username="alice")
+    found = []
+
+    def elsewhere() -> None:
+        try:
+            found.extend(prepared.fetch(username="alice"))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    (user,) = found
+    assert user.pk == patient.pk
+    assert isinstance(user.joined_again, datetime)
+    assert len(prepared._compiled) == 1  # compiled once for the alias

@@ -10,6 +10,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from accounts import signals
         from accounts.middleware import stamp_session_at_sign_in
 
         user_logged_in.connect(stamp_session_at_sign_in, dispatch_uid="painmap-session-stamp")
+        signals.connect()  # the token cache forgets what changed (accounts.authentication_cache)

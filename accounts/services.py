@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from rest_framework.authtoken.models import Token
 
 from accounts import throttling
+from accounts.authentication_cache import forget_users
 from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess, TokenUse, User
 from accounts.sockets import ACCESS_CHANGED, CREDENTIALS_ENDED, close_sockets
 from diary.models import Note, PainEntry
@@ -84,6 +85,8 @@ def issue_token(*, user: User) -> Token:
 
 
 def revoke_token(*, user: User) -> None:
+    """Delete the user's token; its cache entry becomes a tombstone (the delete signal's
+    forget_token), in this process and, with Redis, in every other one."""
     Token.objects.filter(user=user).delete()
 
 
@@ -408,6 +411,7 @@ def mark_email_verified(*, user: User) -> None:
     ).update(email_verified_at=now)
     if updated:
         user.email_verified_at = now
+        forget_users([user.pk])  # the API's user, cached with its token, says so too
 
 
 # Credentials that end: idle tokens, sign-outs, "sign out everywhere", closing sockets.
@@ -427,30 +431,9 @@ def token_expired(token: Token) -> bool:
     return timezone.now() - token_last_used(token) > idle
 
 
-def note_token_use(token: Token) -> None:
-    """Record that the token was used, at most once per TOKEN_USE_RESOLUTION seconds: the
-    token check runs on every API request and must not write each time."""
-    now = timezone.now()
-    if (now - token_last_used(token)).total_seconds() < settings.TOKEN_USE_RESOLUTION:
-        return
-    if not TokenUse.objects.filter(token=token).update(last_used=now):
-        TokenUse.objects.get_or_create(token=token, defaults={"last_used": now})
-
-
-def check_token(key: str) -> Token | None:
-    """The live token with this key (its user loaded), or None: unknown, or idle for longer
-    than TOKEN_IDLE_DAYS (then deleted, so that the next sign-in issues a new one).
-    Notes the use. The caller checks `key` is plausible and the user active."""
-    try:
-        # get(), not first(): the key is the primary key, and an ORDER BY only cost compiling.
-        token = Token.objects.select_related("user", "use").get(key=key)
-    except Token.DoesNotExist:
-        return None
-    if token_expired(token):
-        token.delete()
-        return None
-    note_token_use(token)
-    return token
+# Who a token belongs to is resolved (and cached) by accounts.authentication_cache.resolve_token,
+# for DRF and the sockets alike. Every token that ends here is deleted, and a deleted token is
+# forgotten by the cache through the model signal (accounts.apps), whatever deleted it.
 
 
 @transaction.atomic
@@ -484,6 +467,7 @@ def deactivate_user(*, user: User) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
+        forget_users([user.pk])  # an update() sends no signal
         end_credentials(user=user, reason="deactivated")
 
 

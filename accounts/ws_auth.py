@@ -25,12 +25,11 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import URLPattern, re_path
 from django.utils.crypto import constant_time_compare
 
-from accounts.authentication import plausible_key
+from accounts.authentication_cache import resolve_token
 from accounts.middleware import LAST_ACTIVITY, session_idle
 from accounts.models import User
-from accounts.services import check_token
 from core.realtime import SocketConsumer, on_database_thread
-from core.realtime.auth import SocketAuthMiddleware, resolve_session
+from core.realtime.auth import SocketAuthMiddleware, resolve_session, session_for
 
 TOKEN_SUBPROTOCOL = "token"
 TRY_AGAIN_LATER = 1013  # RFC 6455's close code for a server that is briefly unable to serve
@@ -53,28 +52,32 @@ def token_from_scope(scope: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def user_for_token(key: str) -> Any:
-    """The active user of a live API token, or AnonymousUser (a query: database thread)."""
-    if not plausible_key(key):
+    """The active user of a live API token (roles loaded), or AnonymousUser: the resolution
+    DRF uses too, at most one query and none while cached (database thread)."""
+    found = resolve_token(key)  # an idle token is refused (and deleted) here too
+    if found is None or not found[0].is_active:
         return AnonymousUser()
-    token = check_token(key)  # an idle token is refused (and deleted) here too
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    return found[0]
 
 
 def resolve_socket_user(scope: dict[str, Any]) -> dict[str, Any]:
     """Who opened the socket, for core.realtime's SocketAuthMiddleware (on the database thread).
 
     A presented token decides alone: an unknown one means anonymous, never a fallback to the
-    session. Otherwise the session cookie's user, unless the session is one the next page
-    would sign out for idleness.
+    session (which is then not even read). Otherwise the session cookie's user, unless the
+    session is one the next page would sign out for idleness.
     """
-    found = resolve_session(scope)
     key, subprotocol = token_from_scope(scope)
     if key is not None:
         # Which credential the socket stands on: a close event names it (accounts.sockets).
-        found.update(user=user_for_token(key), auth_subprotocol=subprotocol, auth_via_token=True)
-    elif found["user"].is_authenticated and session_idle(found["session"], time.time()):
+        return {
+            "session": session_for(scope),  # not loaded: no query
+            "user": user_for_token(key),
+            "auth_subprotocol": subprotocol,
+            "auth_via_token": True,
+        }
+    found = resolve_session(scope)
+    if found["user"].is_authenticated and session_idle(found["session"], time.time()):
         found["user"] = AnonymousUser()
     return found
 
@@ -92,9 +95,12 @@ def credentials_valid(scope: dict[str, Any]) -> bool:
     if user is None or not user.is_authenticated:
         return False
     if scope.get("auth_via_token"):
+        # The same resolution as the handshake's: a cache read while the token lives; an ended
+        # token's entry is a tombstone by the time its close event is sent, so the database
+        # answers then.
         key, _ = token_from_scope(scope)
-        token = check_token(key) if key and plausible_key(key) else None
-        return token is not None and token.user_id == user.pk and token.user.is_active
+        found = resolve_token(key)
+        return found is not None and found[0].pk == user.pk and found[0].is_active
     session_key = getattr(scope.get("session"), "session_key", None)
     if not session_key:
         return False

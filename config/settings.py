@@ -377,6 +377,10 @@ VERIFICATION_EMAIL_WINDOW = env_int("VERIFICATION_EMAIL_WINDOW", 60 * 60)
 # Its last use is written at most once per TOKEN_USE_RESOLUTION seconds, not on every request.
 TOKEN_IDLE_DAYS = env_int("TOKEN_IDLE_DAYS", 14)
 TOKEN_USE_RESOLUTION = 60 * 60
+# Who a token belongs to is kept in the cache (keyed by a hash of the token) for at most this
+# many seconds, and forgotten at once when the token ends (accounts/authentication_cache.py).
+# 0 reads the database on every request.
+TOKEN_CACHE_SECONDS = env_int("TOKEN_CACHE_SECONDS", 30)
 # A web session unused for SESSION_IDLE_MINUTES is signed out. 30 minutes: patient portals
 # sign out after 15-30 minutes (a shared family or clinic computer left open shows a pain
 # diary and a doctor's chat); writing a diary entry or a long message takes well under that.

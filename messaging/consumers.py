@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -22,9 +23,11 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import access
 from accounts.models import User
 from accounts.sockets import (
     CREDENTIALS_ENDED,
@@ -32,8 +35,9 @@ from accounts.sockets import (
     event_matches,
     session_fingerprint,
 )
-from accounts.ws_auth import still_signed_in
+from accounts.ws_auth import credentials_valid, still_signed_in
 from core import client_json
+from core.prepared import PreparedQuery
 from core.realtime import SocketConsumer, on_database_thread, store_message
 from messaging import services
 from messaging.models import Message, conversations_for, pair_group, user_group
@@ -80,21 +84,43 @@ class RateLimit:
         return True
 
 
-@on_database_thread
-def _chat_peer(user: User, username: str) -> User | None:
-    peer = User.objects.filter(username=username, is_active=True).first()
-    if peer is None or not services.can_chat(user, peer):
-        return None
-    return peer
+# The peer, its roles and the care link in one query (the handshake's only one besides the
+# history; the user and its roles come from the socket's auth, cached while its token lives).
+_chat_peer = on_database_thread(access.chat_peer)
+_NOT_LOOKED_UP = object()
+
+
+def _all_after(one: int, other: int, after: int) -> QuerySet[Message]:
+    return Message.objects.between(one, other).filter(pk__gt=after).order_by("id")
+
+
+def _newest_after(one: int, other: int, after: int) -> QuerySet[Message]:
+    return Message.objects.between(one, other).filter(pk__gt=after).order_by("-id")
+
+
+# The history query of every handshake, compiled once (core.prepared); a LIMIT is part of the
+# SQL, so one per limit a dialect asks for.
+_SAMPLES = {"one": -7_350_101, "other": -7_350_102, "after": -7_350_103}
+_history_all = PreparedQuery(_all_after, **_SAMPLES)
+_history_newest: dict[int, PreparedQuery[Message]] = {}
+
+
+def _history_query(limit: int) -> PreparedQuery[Message]:
+    if limit not in _history_newest:
+        _history_newest[limit] = PreparedQuery(
+            lambda **values: _newest_after(**values)[:limit], **_SAMPLES
+        )
+    return _history_newest[limit]
 
 
 @on_database_thread
 def _history(user: User, peer: User, after: int, limit: int | None) -> list[Message]:
-    messages = Message.objects.between(user, peer).filter(pk__gt=after)
+    """Everything after `after`, or the newest `limit` of it, oldest first: one query."""
+    values = {"one": user.pk, "other": peer.pk, "after": after}
     if limit is None:
-        rows = list(messages.order_by("id"))
+        rows = _history_all.fetch(**values)
     else:
-        rows = list(reversed(messages.order_by("-id")[:limit]))
+        rows = list(reversed(_history_query(limit).fetch(**values)))
     people = {user.pk: user, peer.pk: peer}
     for row in rows:  # both people are known: no join, no lookups
         row.sender = people[row.sender_id]
@@ -103,6 +129,15 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
 
 
 _store_read = on_database_thread(services.mark_read)
+
+
+@on_database_thread
+def _check_credentials(scope: dict[str, Any], then: Callable[[], None] | None) -> bool:
+    """`credentials_valid(scope)`, and `then()` right after if they are (one trip)."""
+    valid = credentials_valid(scope)
+    if valid and then is not None:
+        then()
+    return valid
 
 
 class SignedInConsumer(SocketConsumer):
@@ -127,14 +162,23 @@ class SignedInConsumer(SocketConsumer):
             # here or closes the socket through the group.
             self.opened_at = time.time()
             await self.join(credentials_group(user.pk))
-            if not await self._credentials_still_valid():
+            if not await self._credentials_still_valid(then=self.prepare):
                 await self.close(code=CREDENTIALS_ENDED)
                 return
         await self.connect()
 
-    async def _credentials_still_valid(self) -> bool:
+    def prepare(self) -> None:
+        """What `connect` needs from the database, looked up on the database thread in the
+        same trip as the handshake's credential check, once it passed (one thread hop less
+        per handshake). A subclass stores what it found on `self`; `connect` must still
+        work when this did not run (a database error in the check)."""
+
+    async def _credentials_still_valid(self, then: Callable[[], None] | None = None) -> bool:
         try:
-            valid = await still_signed_in(self.scope)
+            if then is None:
+                valid = await still_signed_in(self.scope)
+            else:
+                valid = await _check_credentials(self.scope, then)
         except DatabaseError:
             # Not known now (the database is away); the next frame asks again.
             self.credentials_checked = 1.0
@@ -279,7 +323,9 @@ class ChatConsumer(SignedInConsumer):
         if user is None or not user.is_authenticated:
             await self.close()
             return
-        peer = await _chat_peer(user, self.scope["url_route"]["kwargs"]["peer"])
+        peer = self.__dict__.pop("prepared_peer", _NOT_LOOKED_UP)
+        if peer is _NOT_LOOKED_UP:
+            peer = await _chat_peer(user, self.scope["url_route"]["kwargs"]["peer"])
         if peer is None:
             await self.close()
             return
@@ -307,6 +353,12 @@ class ChatConsumer(SignedInConsumer):
             await self.send(text_data=frame)
         if history and self.dialect.marks_read:
             await self._mark_read(history[-1].pk)
+
+    def prepare(self) -> None:
+        # The peer, with the credential check's trip to the database thread.
+        self.prepared_peer = access.chat_peer(
+            self.scope["user"], self.scope["url_route"]["kwargs"]["peer"]
+        )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.rate_limit.allow():

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts import services
+from accounts.authentication_cache import forget_token
 from accounts.models import TokenUse
 from conftest import PASSWORD
 
@@ -26,7 +27,10 @@ def sign_in(api_client) -> str:
 
 
 def last_used(key: str, *, ago: timedelta) -> None:
+    """As if the token was last used `ago`: days pass, so the cached answer (kept for
+    TOKEN_CACHE_SECONDS) is long gone too."""
     TokenUse.objects.filter(token_id=key).update(last_used=timezone.now() - ago)
+    forget_token(key)
 
 
 def test_sign_in_returns_the_same_token_until_it_idles_out(api_client, patient, settings):
@@ -78,6 +82,7 @@ def test_a_token_without_a_use_row_counts_from_its_creation(api_client, patient,
     assert api_client.get(PROFILE).status_code == 200
     assert TokenUse.objects.filter(token=fresh).exists() is False  # created just now: no write
     Token.objects.filter(pk=fresh.pk).update(created=timezone.now() - timedelta(days=4))
+    forget_token(fresh.key)  # four days later: the cached answer is long gone
     assert api_client.get(PROFILE).status_code == 401
 
 

@@ -1,8 +1,11 @@
 """Two Daphne processes on one Redis: a message sent through one reaches a socket on the other.
 
 This is what REDIS_URL is for (several processes or machines behind one address); the in-memory
-layer cannot do it. The test uses REDIS_URL, or a local Redis (database 15) when none is set, so
-it runs in both CI passes; only on a machine without any Redis is it skipped.
+layer cannot do it. The test uses REDIS_URL's server (host, port, credentials), or a local Redis
+when none is set, so it runs in both CI passes; only on a machine without any Redis is it
+skipped. Its two servers get a database of their own: REDIS_URL's number plus 8 (modulo 16), so
+that the unit tests of the same pass, which empty their database between tests, never empty the
+servers' one, and two passes given different databases do not share one here either.
 """
 
 from __future__ import annotations
@@ -11,14 +14,28 @@ import asyncio
 import json
 import os
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from websockets.asyncio.client import connect
 
 from e2e.live_server import LiveServer
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+REDIS_DATABASES = 16  # Redis's default `databases`
+OWN_DATABASE_OFFSET = 8
+
+
+def servers_redis_url(configured: str) -> str:
+    """REDIS_URL with its database number moved by OWN_DATABASE_OFFSET (0 when it names none)."""
+    parts = urlsplit(configured or "redis://127.0.0.1:6379/0")
+    query = parse_qs(parts.query)
+    path = parts.path.strip("/")
+    number = int(path) if path.isdigit() else int(query.pop("db", ["0"])[0])
+    own = (number + OWN_DATABASE_OFFSET) % REDIS_DATABASES
+    return urlunsplit(parts._replace(path=f"/{own}", query=urlencode(query, doseq=True)))
+
+
+REDIS_URL = servers_redis_url(os.environ.get("REDIS_URL", ""))
 
 
 def redis_reachable(url: str) -> bool:
@@ -85,3 +102,17 @@ async def test_message_crosses_server_processes(two_servers):
         assert json.loads(await asyncio.wait_for(ben.recv(), 10))["message"] == "and back"
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ben.recv(), 0.3)  # exactly once
+
+
+@pytest.mark.parametrize(
+    ("configured", "servers"),
+    [
+        ("redis://127.0.0.1:6379/6", "redis://127.0.0.1:6379/14"),
+        ("redis://:secret@cache.internal:6380/12", "redis://:secret@cache.internal:6380/4"),
+        ("redis://cache.internal", "redis://cache.internal/8"),
+        ("redis://cache.internal:6379?db=3", "redis://cache.internal:6379/11"),
+        ("", "redis://127.0.0.1:6379/8"),
+    ],
+)
+def test_the_servers_redis_follows_redis_url_in_a_database_of_their_own(configured, servers):
+    assert servers_redis_url(configured) == servers

@@ -1,0 +1,121 @@
+"""Querysets compiled to SQL once, then run with new values: for the hottest fixed queries.
+
+Building and compiling a queryset costs far more than the database takes to answer a small
+indexed lookup: a chat socket's handshake spent ~4x longer in the ORM compiling "the peer,
+their roles, and whether the two share an active link" than in everything else, and the
+token lookup of an API request is the same story (issue 13). A `PreparedQuery` is written with
+the ORM as usual (the one definition: joins, dialects, quoting all Django's), compiled on
+first use per database connection with sample values standing for the parameters, and then
+run as that SQL with the real values, rows turned into model instances the way Django's
+ModelIterable does (the backend's converters, annotations as attributes).
+
+Only for querysets of model instances whose parameters are all values passed in (a LIMIT or a
+slice is part of the SQL: one PreparedQuery per distinct slice). A sample value that does not
+come out as exactly one kind of parameter is refused when compiling, never guessed.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model, QuerySet
+from django.db.models.sql import Query
+from django.db.models.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    slots: tuple[tuple[bool, Any], ...]  # (True, name) for a value passed in, (False, constant)
+    query: Query
+    select: list[Any]  # the compiled SELECT's expressions, in column order
+    model: type[Model]
+    start: int
+    end: int
+    init_list: list[str]
+    annotations: dict[str, int]
+
+
+class PreparedQuery[M: Model]:
+    """`build(**samples)` returns the queryset; `fetch(**values)` runs it with `values`.
+
+    The SQL is compiled once per database alias (every connection of an alias speaks the same
+    dialect; under ASGI a request may get a connection object of its own), the backend's
+    converters are looked up once per connection object (cheap).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], **samples: Any) -> None:
+        self.build = build
+        self.samples = samples
+        self._compiled: dict[str, _Compiled] = {}
+        self._converters: weakref.WeakKeyDictionary[
+            BaseDatabaseWrapper, tuple[SQLCompiler, dict[int, Any]]
+        ] = weakref.WeakKeyDictionary()
+
+    def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
+        queryset = self.build(**self.samples)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        slots = []
+        for param in params:
+            names = [
+                name
+                for name, sample in self.samples.items()
+                if type(sample) is type(param) and sample == param
+            ]
+            if len(names) > 1:
+                raise ImproperlyConfigured(f"Samples {names} are equal: give distinct ones.")
+            slots.append((True, names[0]) if names else (False, param))
+        unused = set(self.samples) - {value for named, value in slots if named}
+        if unused:
+            raise ImproperlyConfigured(f"Samples {sorted(unused)} are not parameters of {sql}")
+        klass_info = compiler.klass_info
+        if not klass_info:
+            raise ImproperlyConfigured("A PreparedQuery returns model instances.")
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return _Compiled(
+            sql=sql,
+            slots=tuple(slots),
+            query=compiler.query,
+            select=[column[0] for column in compiler.select],
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            init_list=[column[0].target.attname for column in compiler.select[start:end]],
+            annotations=dict(compiler.annotation_col_map),
+        )
+
+    def fetch(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+        connection = connections[using]
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(connection)
+        convert = self._converters.get(connection)
+        if convert is None:
+            compiler = connection.ops.compiler("SQLCompiler")(compiled.query, connection, using)
+            convert = self._converters[connection] = (
+                compiler,
+                compiler.get_converters(compiled.select),
+            )
+        params = [values[value] if named else value for named, value in compiled.slots]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows: Any = cursor.fetchall()
+        compiler, converters = convert
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        found = []
+        for row in rows:
+            instance = compiled.model.from_db(
+                using, compiled.init_list, row[compiled.start : compiled.end]
+            )
+            for name, position in compiled.annotations.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found

@@ -189,15 +189,23 @@
     refused: "not saved",
   };
 
+  const BADGES = {
+    waiting: "text-bg-warning",
+    sending: "text-bg-info",
+    signin: "text-bg-secondary",
+    refused: "text-bg-danger",
+  };
+
   function itemRow(item) {
     const li = document.createElement("li");
     li.className = "offline-item offline-" + item.state;
     li.dataset.clientId = item.client_id;
+    li.dataset.attempts = String(item.attempts || 0);
     const what = document.createElement("span");
     what.className = "offline-summary";
     what.textContent = item.summary;
     const state = document.createElement("span");
-    state.className = "offline-state badge";
+    state.className = "offline-state badge " + (BADGES[item.state] || BADGES.waiting);
     state.textContent = STATES[item.state] || STATES.waiting;
     li.append(what, " ", state);
     if (item.state === "refused") {
@@ -228,13 +236,14 @@
       let line = "You are offline.";
       if (document.getElementById("chat")) {
         line += " The chat reconnects by itself when the connection returns.";
-      } else if (document.querySelector("[data-offline]")) {
+      } else if (document.getElementById("entry-panel") || document.getElementById("note-form")) {
         line += " What you record here is kept on this device and sent when the connection returns.";
       } else {
         line += " Your diary and notes open without a connection; other pages need one.";
       }
       lines.push(line);
     }
+    if (offline && needsConnection) lines.push("That needs a connection: try again when online.");
     if (pending) lines.push(pending + " waiting to sync.");
     if (refused) lines.push(refused + " could not be saved: see why below.");
     status.textContent = lines.join(" ");
@@ -291,6 +300,7 @@
     });
   }
 
+  let needsConnection = false;
   let syncing = null;
   let retry = null;
 
@@ -310,6 +320,7 @@
     let sent = false;
     for (const item of items) {
       item.state = "sending";
+      item.attempts = (item.attempts || 0) + 1;
       await keep(item);
       await render();
       let response;
@@ -348,6 +359,11 @@
     }
     await render();
     if (sent) refreshLists();
+    if (sent || items.some(function (item) { return item.state === "refused"; })) {
+      // "Kept on this device" is out of date: the outbox section says what became of it.
+      if (document.querySelector("#entry-panel #offline-kept")) restorePanel();
+      document.querySelector("#note-form #offline-kept")?.remove();
+    }
   }
 
   // What the server now has, in place of the page's older view of it.
@@ -421,6 +437,13 @@
     keepOrSay(form);
   });
   let emptyPanel = "";
+  // The panel's prompt, as the page first showed it (Cancel offline, or after a sync).
+  function restorePanel() {
+    const panel = document.getElementById("entry-panel");
+    if (!panel || !emptyPanel) return;
+    panel.outerHTML = emptyPanel;
+    if (window.htmx) htmx.process(document.getElementById("entry-panel"));
+  }
   document.addEventListener("htmx:sendError", function (event) {
     const elt = event.detail.elt;
     if (elt instanceof HTMLFormElement && elt.dataset.offline && user) {
@@ -428,10 +451,10 @@
       keepOrSay(elt);
       return;
     }
-    const panel = document.getElementById("entry-panel");
-    if (elt.classList?.contains("entry-cancel") && panel && emptyPanel) {
-      panel.outerHTML = emptyPanel;
-      if (window.htmx) htmx.process(document.getElementById("entry-panel"));
+    if (elt.classList?.contains("entry-cancel")) {
+      restorePanel();
+    } else {
+      needsConnection = true;
     }
     render();
   });
@@ -479,6 +502,7 @@
   // --- when things change ----------------------------------------------------------------------
 
   window.addEventListener("online", function () {
+    needsConnection = false;
     render();
     sync();
   });
@@ -486,6 +510,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     const panel = document.getElementById("entry-panel");
     if (panel && !panel.querySelector("form")) emptyPanel = panel.outerHTML;
+    // Loaded without a connection: this is the worker's kept copy, and its flash messages
+    // ("Saved", "Welcome") were for the visit that kept it.
+    if (!navigator.onLine) document.getElementById("messages")?.remove();
     if (!status) return;
     if (!user) {
       // Signed out: the kept pages belong to whoever was signed in.

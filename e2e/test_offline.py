@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
+from e2e.test_chat import PASSWORD, send, sign_in, wait_for_socket
 from e2e.test_diary import register
 
 SHOTS = Path("/tmp/offline-shots")
 AXE = Axe()
+# Functions, not expressions: a polled expression is evaluated in the page, which the CSP refuses.
 KEPT = (
-    "caches.open('painmap-pages').then(c => Promise.all(["
+    "() => caches.open('painmap-pages').then(c => Promise.all(["
     "c.match('/diary/'), c.match('/diary/entries/new/?offline-form', {ignoreVary: true})]))"
     ".then(found => found.every(Boolean))"
 )
@@ -34,7 +38,7 @@ def entries_on_server(server, username: str) -> list[tuple[str, int]]:
 
 def ready_for_offline(page: Page) -> None:
     """The worker controls the page and has kept the diary and the entry form."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function(KEPT)
 
 
@@ -64,7 +68,7 @@ def test_manifest_and_service_worker_are_installed(page: Page) -> None:
     assert manifest["display"] == "standalone"
     for icon in manifest["icons"]:
         assert page.request.get(icon["src"]).headers["content-type"] == "image/png"
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     registration = page.evaluate(
         "navigator.serviceWorker.getRegistration().then(r => "
         "({scope: r.scope, script: r.active.scriptURL, state: r.active.state}))"
@@ -217,8 +221,8 @@ def test_notes_written_offline_are_sent_once(
 ) -> None:
     register(page)
     page.goto("/diary/notes/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("caches.open('painmap-pages').then(c => c.match('/diary/notes/'))")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => caches.open('painmap-pages').then(c => c.match('/diary/notes/'))")
     context.set_offline(True)
     page.reload()
     expect(page.locator("#offline-status")).to_contain_text("You are offline")
@@ -251,8 +255,48 @@ def test_signing_out_forgets_the_kept_pages(page: Page, context: BrowserContext)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.wait_for_function(
-        "caches.open('painmap-pages').then(c => c.keys()).then(k => k.length === 0)"
+        "() => caches.open('painmap-pages').then(c => c.keys()).then(k => k.length === 0)"
     )
     context.set_offline(True)
     page.goto("/diary/")
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+
+
+@pytest.fixture
+def chat_pair(daphne_server) -> tuple[str, str]:
+    """A patient and a doctor who may chat (as e2e/test_chat.py's `people`)."""
+    suffix = uuid.uuid4().hex[:6]
+    patient, doctor = f"pat{suffix}", f"doc.{suffix}"
+    daphne_server.shell(
+        "from accounts import services as s\n"
+        f"p = s.register_user(username='{patient}', email='{patient}@example.com', "
+        f"password='{PASSWORD}')\n"
+        f"d = s.register_user(username='{doctor}', email='{suffix}d@example.com', "
+        f"password='{PASSWORD}')\n"
+        "s.set_role(users=[d], role='doctor')\n"
+        "s.change_link(link=s.request_link(patient=p, doctor=d), by=d, status='active')\n"
+    )
+    return patient, doctor
+
+
+def test_the_chat_says_it_is_offline_and_works_again_after(browser, base_url, chat_pair) -> None:
+    patient, doctor = chat_pair
+    pat_context, pat = sign_in(browser, base_url, patient)
+    doc_context, doc = sign_in(browser, base_url, doctor)
+    try:
+        pat.goto(f"/chat/{doctor}/")
+        doc.goto(f"/chat/{patient}/")
+        wait_for_socket(pat)
+        wait_for_socket(doc)
+        pat_context.set_offline(True)
+        status = pat.locator("#offline-status")
+        expect(status).to_contain_text("You are offline")
+        expect(status).to_contain_text("The chat reconnects by itself")
+        pat_context.set_offline(False)
+        expect(status).to_be_hidden()
+        send(doc, "are you back?")
+        # The extension's own reconnect waits a random, growing delay (at most 64 s).
+        expect(pat.locator(".chat-bubble")).to_have_text(["are you back?"], timeout=70_000)
+    finally:
+        pat_context.close()
+        doc_context.close()

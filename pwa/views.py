@@ -77,6 +77,8 @@ def _worker_source() -> str:
             reverse("sign_out_everywhere"),
             reverse("account_delete"),
         ],
+        # ManifestStaticFilesStorage (DEBUG off) puts each file's hash in its URL.
+        "hashedStatic": not settings.DEBUG,
         "icon": static("img/icons/icon-192.png"),
         "home": reverse("diary:diary"),
     }

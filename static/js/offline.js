@@ -520,7 +520,11 @@
       return;
     }
     render().then(sync);
-    if (navigator.onLine) keepThisPage();
+  });
+  // A save online changes the page: the kept copy follows, so that offline shows what was seen.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const config = event.detail.requestConfig;
+    if (event.detail.successful && config && config.verb !== "get") keepThisPage();
   });
   navigator.serviceWorker?.addEventListener("controllerchange", function () {
     if (navigator.onLine) keepThisPage();

@@ -1,7 +1,8 @@
 // Painmap's service worker, served at /sw.js by pwa.views.service_worker, which puts CONFIG in
 // front of this file: the static URLs to keep, a version, and the app's paths.
 //
-// - Static files: from the cache first (their URLs change with their content in production).
+// - Static files: from the cache first (their URLs change with their content in production;
+//   with DEBUG, where they do not, from the network first).
 // - The diary and notes pages: from the network, and the last one seen is kept for offline.
 // - The entry form the map opens: kept too (without a part); offline.js fits it to the click.
 // - Anything else offline: a short page saying so, with links to what works offline.
@@ -77,11 +78,17 @@ async function keepEntryForm() {
   if (keepable(response)) await keepPage(FORM_KEY, response);
 }
 
+// The form changes rarely (the patient's own factors): fetched when none is kept.
+async function keepEntryFormOnce() {
+  const cache = await caches.open(PAGE_CACHE);
+  if (!(await cache.match(FORM_KEY, { ignoreVary: true }))) await keepEntryForm();
+}
+
 async function refreshPage(path) {
   const response = await fetch(path, { credentials: "same-origin", redirect: "manual" });
   if (keepable(response)) {
     await keepPage(path, response);
-    if (path === CONFIG.home) await keepEntryForm();
+    if (path === CONFIG.home) await keepEntryFormOnce();
   } else if (response.type === "opaqueredirect" || response.status === 403) {
     await forgetPages(); // signed out, or not a patient: nothing of theirs to keep
   }
@@ -93,7 +100,7 @@ async function fromNetworkKeepingPage(event, url) {
     if (keepable(response)) {
       event.waitUntil(
         keepPage(url.pathname, response.clone()).then(function () {
-          return url.pathname === CONFIG.home ? keepEntryForm() : undefined;
+          return url.pathname === CONFIG.home ? keepEntryFormOnce() : undefined;
         }),
       );
     } else if (response.type === "opaqueredirect") {
@@ -154,6 +161,23 @@ async function entryForm(request) {
   }
 }
 
+// Without DEBUG the static URLs carry their content's hash: a kept file is never stale. With
+// DEBUG they do not, and the network goes first so that an edited file shows at once.
+async function networkFirst(request) {
+  try {
+    const response = await fetch(request);
+    if (response.ok && response.type === "basic") {
+      const cache = await caches.open(STATIC_CACHE);
+      await cache.put(request, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const cached = await caches.match(request);
+    if (cached) return cached;
+    throw error;
+  }
+}
+
 async function cacheFirst(request) {
   const cached = await caches.match(request);
   if (cached) return cached;
@@ -176,7 +200,7 @@ self.addEventListener("fetch", function (event) {
     return;
   }
   if (url.pathname.startsWith(CONFIG.staticPrefix)) {
-    event.respondWith(cacheFirst(request));
+    event.respondWith(CONFIG.hashedStatic ? cacheFirst(request) : networkFirst(request));
   } else if (request.mode === "navigate") {
     event.respondWith(
       keptPage(url) ? fromNetworkKeepingPage(event, url) : pageOrOfflinePage(request),

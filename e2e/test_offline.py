@@ -300,3 +300,18 @@ def test_the_chat_says_it_is_offline_and_works_again_after(browser, base_url, ch
     finally:
         pat_context.close()
         doc_context.close()
+
+
+def test_profile_says_push_is_off_without_keys(page: Page) -> None:
+    # The live server has no VAPID keys: the profile says so instead of offering a button.
+    register(page)
+    page.goto("/accounts/profile/")
+    section = page.locator("#push")
+    expect(section.get_by_role("heading")).to_have_text("Notifications on this device")
+    expect(section.locator("#push-disabled")).to_contain_text("not set up on this server")
+    expect(section.locator("#push-disabled")).to_contain_text("reminders come by email")
+    assert axe_violations(page) == []
+    SHOTS.mkdir(exist_ok=True)
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        section.screenshot(path=str(SHOTS / f"profile-push-{width}.png"))

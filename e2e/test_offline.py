@@ -14,6 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
+from e2e.live_server import LiveServer
 from e2e.test_chat import PASSWORD, send, sign_in, wait_for_socket
 from e2e.test_diary import register
 
@@ -315,3 +316,36 @@ def test_profile_says_push_is_off_without_keys(page: Page) -> None:
     for width, height in ((1366, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         section.screenshot(path=str(SHOTS / f"profile-push-{width}.png"))
+
+
+def test_profile_offers_push_with_keys(browser: Browser, daphne_server, tmp_path) -> None:
+    """A second server process on the same database, with VAPID keys in its environment."""
+    keys = daphne_server.manage("vapid_keys").splitlines()
+    env = dict(line.split("  #")[0].split("=", 1) for line in keys if line.startswith("VAPID_"))
+    server = LiveServer(tmp_path, extra_env=env, same_database_as=daphne_server)
+    server.start()
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        register(page)
+        page.goto("/accounts/profile/")
+        section = page.locator("#push")
+        expect(section.locator("#push-state")).to_have_text(
+            "Notifications are off for this device."
+        )
+        expect(section.get_by_role("button", name="Turn on notifications")).to_be_visible()
+        expect(section.locator("#push-devices")).to_have_text("0 devices subscribed")
+        SHOTS.mkdir(exist_ok=True)
+        for width, height in ((1366, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            section.screenshot(path=str(SHOTS / f"profile-push-on-{width}.png"))
+        section.get_by_role("button", name="Send a test notification").click()
+        expect(page.locator("#messages")).to_contain_text("No device of yours is subscribed")
+        assert axe_violations(page) == []
+        assert errors == []
+    finally:
+        context.close()
+        server.stop()

@@ -259,9 +259,9 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
     form = RecordPainForm(request.POST, owner=request.user)
     # The form from a map click hides the parts; it shows the list again only to a no-JS user.
     chosen = [name for name in request.POST.getlist("chosen_part") if name in LABELS]
-    if stored := _stored_before(request):
-        # A resend (the offline outbox, a double click): what was stored, stored nothing more,
-        # even if the form would no longer validate.
+    if not form.is_valid() and (stored := _stored_before(request)):
+        # A resend (the offline outbox, a double click) of what was stored: answered as saved,
+        # even though the form would no longer validate. A valid resend is record_pain_once's.
         return _saved_answer(request, stored, before=None)
     if form.is_valid():
         data = dict(form.cleaned_data)

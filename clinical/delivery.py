@@ -1,9 +1,8 @@
 """How a reminder reaches a person, apart from when it is due (clinical.reminders decides).
 
-A channel takes a Notice and delivers it. Email is the one channel today; a push channel (the
-offline issue's web push) adds a class here and an entry in `channels_for`, and the
-scheduling does not change. A Notice never carries health details: only a subject, a line of
-text and a link to the app behind sign-in.
+A channel takes a Notice and delivers it: Web Push (pwa/push.py) where the person subscribed a
+browser, else email; the scheduling does not change. A Notice never carries health details:
+only a subject, a line of text and a link to the app behind sign-in.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Protocol
 from django.core import mail
 
 from accounts.models import User
+from pwa.push import PushChannel
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,12 @@ class EmailChannel:
 
 
 def channels_for(user: User) -> list[Channel]:
-    """The channels a user is reached on. Email needs a verified address."""
-    return [EmailChannel()] if user.email and user.email_verified else []
+    """The channels a user is reached on, first tried first: push to the browsers they
+    subscribed (when the server has VAPID keys), then email, which needs a verified address."""
+    channels: list[Channel] = [PushChannel()] if PushChannel.reaches(user) else []
+    if user.email and user.email_verified:
+        channels.append(EmailChannel())
+    return channels
 
 
 def deliver(notice: Notice) -> bool:

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "diary",
     "messaging",
     "clinical",
+    "pwa",
 ]
 
 # Under Daphne these run as one sync chain in the request's worker thread (core/handlers.py).
@@ -412,3 +413,22 @@ LOGGING = {
 RELIEF_ASK_AFTER = env_int("RELIEF_ASK_AFTER", 3 * 60 * 60)
 # One email about unread chat messages once they are this old (seconds), once per conversation.
 UNREAD_EMAIL_AFTER = env_int("UNREAD_EMAIL_AFTER", 60 * 60)
+
+# Web Push (pwa/push.py): reminders as notifications. Off unless all three are set; generate a
+# pair with `manage.py vapid_keys`. The subject is a mailto: or https: contact for push services.
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "").strip()
+# The server posts to a subscription's endpoint: only to these push services' hosts (and their
+# subdomains), never to an address a user made up. Chrome/Edge/Android, Firefox, Safari/iOS.
+PUSH_SERVICE_HOSTS = env_list(
+    "PUSH_SERVICE_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
+)
+# Hosts that may be reached over plain http (tests' stand-in push service only).
+PUSH_HTTP_HOSTS = env_list("PUSH_HTTP_HOSTS", [])

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.views import admin_sign_in, home
 from config.views import healthz
 from core.health import metrics, readyz
+from pwa.views import manifest, service_worker
 
 # Swagger UI styles itself inline; its page alone may do so (scripts stay external).
 api_docs = csp_override(
@@ -26,6 +27,10 @@ handler500 = "core.faults.server_error"
 
 urlpatterns = [
     path("", home, name="home"),
+    # At the root: a service worker controls only what is below its own URL.
+    path("sw.js", service_worker, name="service-worker"),
+    path("manifest.webmanifest", manifest, name="pwa-manifest"),
+    path("push/", include("pwa.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),

@@ -26,14 +26,14 @@ from diary.models import Note, PainEntry, body_parts_by_pk
 from diary.serializers import (
     BodyPartSerializer,
     DigestSerializer,
-    NoteCreateSerializer,
+    NoteCreateOnceSerializer,
     NoteDeleteSerializer,
     NoteSerializer,
     NoteUpdateSerializer,
+    StatCreateSerializer,
     StatDeleteSerializer,
     StatSerializer,
     StatUpdateSerializer,
-    StatWriteSerializer,
     stats_as_json,
 )
 
@@ -124,8 +124,13 @@ def body_parts(request: Request) -> HttpResponse:
 )
 @extend_schema(
     methods=["POST"],
-    request=NoteCreateSerializer,
-    responses={201: NoteSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    request=NoteCreateOnceSerializer,
+    responses={
+        201: NoteSerializer,
+        200: OpenApiResponse(NoteSerializer, description="This client_id was already stored."),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+    },
     summary="Write a note",
 )
 @extend_schema(
@@ -153,12 +158,18 @@ def notes(request: Request) -> Response:
             access.record_diary_access(viewer=user, patient=patient, what="shared notes (API)")
         return Response(NoteSerializer(readable, many=True).data)
     if request.method == "POST":
-        data = _validated(NoteCreateSerializer, request)
+        data = _validated(NoteCreateOnceSerializer, request)
+        client_id = data.pop("client_id", None)
         try:
-            note = services.create_note(owner=user, **data)
+            if client_id is None:
+                note, created = services.create_note(owner=user, **data), True
+            else:
+                note, created = services.create_note_once(owner=user, client_id=client_id, **data)
         except DjangoValidationError as exc:
             raise _service_errors(exc) from exc
-        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        # 201 when stored now; 200 for a resend: nothing was created, here is what was.
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(NoteSerializer(note).data, status=answer)
 
     serializer_class = NoteUpdateSerializer if request.method == "PATCH" else NoteDeleteSerializer
     data = _validated(serializer_class, request)
@@ -183,8 +194,13 @@ def notes(request: Request) -> Response:
 )
 @extend_schema(
     methods=["POST"],
-    request=StatWriteSerializer,
-    responses={201: StatSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+    request=StatCreateSerializer,
+    responses={
+        201: StatSerializer,
+        200: OpenApiResponse(StatSerializer, description="This client_id was already stored."),
+        400: BAD_REQUEST,
+        401: UNAUTHORIZED,
+    },
     summary="Record pain in one body part (date_recorded: now by default, never the future)",
 )
 @extend_schema(
@@ -209,12 +225,22 @@ def stats(request: Request) -> Response:
         access.record_diary_access(viewer=user, patient=patient, what="pain entries (API)")
         return _stats_list(request, patient)
     if request.method == "POST":
-        data = _validated(StatWriteSerializer, request)
+        data = _validated(StatCreateSerializer, request)
+        client_id = data.pop("client_id", None)
         try:
-            entry = services.record_pain(owner=user, **data)
+            if client_id is None:
+                entry, created = services.record_pain(owner=user, **data), True
+            else:
+                body_part = data.pop("body_part")
+                recorded = services.record_pain_once(
+                    owner=user, client_id=client_id, body_parts=[body_part], **data
+                )
+                entry, created = recorded.entries[0], recorded.created
         except DjangoValidationError as exc:
             raise _service_errors(exc) from exc
-        return Response(stats_as_json([entry])[0], status=status.HTTP_201_CREATED)
+        # 201 when stored now; 200 for a resend: nothing was created, here is what was.
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(stats_as_json([entry])[0], status=answer)
 
     serializer_class = StatUpdateSerializer if request.method == "PATCH" else StatDeleteSerializer
     data = _validated(serializer_class, request)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -177,10 +178,17 @@ class PartsSelect(forms.Select):
         return [value] if isinstance(value, str) else value
 
 
+def client_id_field() -> forms.UUIDField:
+    """A new recording's id, picked when the form is shown: sending the form twice (a double
+    click, the offline outbox retrying, which gives each recording its own) stores it once."""
+    return forms.UUIDField(required=False, initial=uuid4, widget=forms.HiddenInput)
+
+
 class RecordPainForm(PainEntryForm):
     """A new pain, felt in one part or in several at once (one entry per part)."""
 
     body_part = forms.MultipleChoiceField(label="Where", choices=_part_choices, widget=PartsSelect)
+    client_id = client_id_field()
 
     def clean_body_part(self) -> list[BodyPart]:  # type: ignore[override]
         names = list(dict.fromkeys(self.cleaned_data["body_part"]))
@@ -195,6 +203,10 @@ class NoteForm(ServiceValidatedForm):
         labels = {"body": "Note", "shared": "Shared with my doctors"}
         help_texts = {"shared": "Doctors you are linked with can read it. Unticked, only you can."}
         widgets = {"body": forms.Textarea(attrs={"rows": 4})}
+
+
+class NewNoteForm(NoteForm):
+    client_id = client_id_field()
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -145,6 +145,10 @@ class PainEntry(models.Model):
     # list kept with the entry, so the digest can compare pain with and without each.
     factors = models.JSONField(default=list, blank=True, validators=[validate_factors])
     last_modified = models.DateTimeField(auto_now=True)
+    # A UUID the client picked for one recording (the offline outbox, an API client's retry):
+    # a resend finds what was stored instead of storing it again. One recording in several
+    # parts is several entries sharing it, hence the body part in the constraint.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = PainEntryQuerySet.as_manager()
 
@@ -162,6 +166,11 @@ class PainEntry(models.Model):
                 condition=models.Q(pain_type__in=PainType.values),
                 name="painentry_pain_type_valid",
                 violation_error_message="Unknown pain type.",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "client_id", "body_part"],
+                condition=models.Q(client_id__isnull=False),
+                name="painentry_owner_client_id_unique",
             ),
         ]
 
@@ -199,10 +208,19 @@ class Note(models.Model):
     )
     created_on = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
+    # As PainEntry.client_id: a resent note is found, not stored twice.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_modified", "-id"]
         indexes = [models.Index(fields=["owner", "-last_modified"], name="note_owner_modified")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="note_owner_client_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

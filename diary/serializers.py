@@ -46,6 +46,23 @@ class NoteCreateSerializer(serializers.Serializer):
     shared = StrictBooleanField(required=False, default=False)
 
 
+class ClientIdField(serializers.UUIDField):
+    """A UUID written as text: DRF's own also takes a number (12 is UUID int 12)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class NoteCreateOnceSerializer(NoteCreateSerializer):
+    client_id = ClientIdField(
+        required=False,
+        help_text="A UUID you pick for this note: sending it again returns the stored note "
+        "(200) instead of storing a second one (201).",
+    )
+
+
 class NoteUpdateSerializer(serializers.Serializer):
     note_pk = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     title = StrictCharField(max_length=255, required=False)
@@ -140,6 +157,16 @@ class StatWriteSerializer(serializers.Serializer):
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     date_recorded = serializers.DateTimeField(required=False, validators=[validate_not_in_future])
     factors = FactorsField(required=False)
+
+
+class StatCreateSerializer(StatWriteSerializer):
+    """A new stat; `client_id` makes a retry safe."""
+
+    client_id = ClientIdField(
+        required=False,
+        help_text="A UUID you pick for this entry: sending it again returns the stored entry "
+        "(200) instead of storing a second one (201).",
+    )
 
 
 class StatUpdateSerializer(StatWriteSerializer):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -107,6 +109,7 @@ def record_pain_in_parts(
     description: str = "",
     date_recorded: datetime | None = None,
     factors: Iterable[str] | None = None,
+    client_id: UUID | None = None,
 ) -> list[PainEntry]:
     """One pain felt in several parts at once: one entry per part, all stored or none.
 
@@ -127,6 +130,7 @@ def record_pain_in_parts(
             description=description.strip(),
             date_recorded=moment,
             factors=list(factors),
+            client_id=client_id,
         )
         for part in parts
     ]
@@ -135,6 +139,41 @@ def record_pain_in_parts(
     with transaction.atomic():
         bump_diary_cache(owner.pk)
         return PainEntry.objects.bulk_create(entries)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a write with a client id stored: `created` False when the id was already stored
+    (a resend), and `entries` are then the ones stored the first time."""
+
+    entries: list[PainEntry]
+    created: bool
+
+
+def stored_with_client_id(*, owner: User, client_id: UUID) -> list[PainEntry]:
+    entries = PainEntry.objects.for_user(owner).filter(client_id=client_id)
+    return list(entries.select_related("body_part").order_by("id"))
+
+
+def record_pain_once(
+    *, owner: User, client_id: UUID, body_parts: Sequence[BodyPart], **fields: Any
+) -> Recorded:
+    """record_pain_in_parts, at most once per (owner, client_id): a resend of a recording (the
+    offline outbox retrying, an API client that lost the answer) gets the stored entries back
+    and stores nothing, even when it now would not validate. Two sends racing each other are
+    settled by the database's unique constraint."""
+    if stored := stored_with_client_id(owner=owner, client_id=client_id):
+        return Recorded(stored, created=False)
+    try:
+        with transaction.atomic():
+            entries = record_pain_in_parts(
+                owner=owner, body_parts=body_parts, client_id=client_id, **fields
+            )
+    except IntegrityError:
+        if stored := stored_with_client_id(owner=owner, client_id=client_id):
+            return Recorded(stored, created=False)
+        raise
+    return Recorded(entries, created=True)
 
 
 def update_pain_entry(*, entry: PainEntry, **changes: Any) -> PainEntry:
@@ -169,13 +208,37 @@ def delete_pain_entry(*, entry: PainEntry) -> None:
     bump_diary_cache(owner_id)
 
 
-def create_note(*, owner: User, title: str, body: str = "", shared: bool = False) -> Note:
+def create_note(
+    *,
+    owner: User,
+    title: str,
+    body: str = "",
+    shared: bool = False,
+    client_id: UUID | None = None,
+) -> Note:
     """Store a note after validation (a title is required). Shared notes are readable by the
     owner's linked doctors."""
-    note = Note(owner=owner, title=title.strip(), body=body.strip(), shared=shared)
-    note.full_clean()
+    note = Note(
+        owner=owner, title=title.strip(), body=body.strip(), shared=shared, client_id=client_id
+    )
+    # Its one constraint (owner, client_id) is the database's to settle (create_note_once).
+    note.full_clean(validate_constraints=False)
     note.save()
     return note
+
+
+def create_note_once(*, owner: User, client_id: UUID, **fields: Any) -> tuple[Note, bool]:
+    """create_note at most once per (owner, client_id): (the note, whether it was created now)."""
+    if stored := owner.notes.filter(client_id=client_id).first():
+        return stored, False
+    try:
+        with transaction.atomic():
+            note = create_note(owner=owner, client_id=client_id, **fields)
+    except IntegrityError:
+        if stored := owner.notes.filter(client_id=client_id).first():
+            return stored, False
+        raise
+    return note, True
 
 
 def update_note(*, note: Note, **changes: Any) -> Note:
@@ -187,7 +250,7 @@ def update_note(*, note: Note, **changes: Any) -> Note:
         field: bool(value) if field == "shared" else (value or "").strip()
         for field, value in changes.items()
     }
-    _changed_copy(note, changes).full_clean()
+    _changed_copy(note, changes).full_clean(validate_constraints=False)
     for field, value in changes.items():
         setattr(note, field, value)
     note.save()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -342,30 +343,58 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
     form = RecordPainForm(request.POST, owner=request.user)
     # The form from a map click hides the parts; it shows the list again only to a no-JS user.
     chosen = [name for name in request.POST.getlist("chosen_part") if name in LABELS]
+    if not form.is_valid() and (stored := _stored_before(request)):
+        # A resend (the offline outbox, a double click) of what was stored: answered as saved,
+        # even though the form would no longer validate. A valid resend is record_pain_once's.
+        return _saved_answer(request, stored, before=None)
     if form.is_valid():
         data = dict(form.cleaned_data)
         body_parts = data.pop("body_part")
+        client_id = data.pop("client_id", None)
         day = timezone.localtime(data["date_recorded"]).date()
         before = list_state(request, {day})
         try:
-            entries = services.record_pain_in_parts(
-                owner=request.user, body_parts=body_parts, **data
-            )
+            if client_id is None:
+                entries = services.record_pain_in_parts(
+                    owner=request.user, body_parts=body_parts, **data
+                )
+            else:
+                recorded = services.record_pain_once(
+                    owner=request.user, client_id=client_id, body_parts=body_parts, **data
+                )
+                entries = recorded.entries
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if not request.htmx:
-                messages.success(request, f"Saved: {saved_summary(entries)}.")
-                return redirect("diary:diary")
-            main = render_to_string(
-                f"{DIARY}#entry-panel",
-                {"saved": entries, "saved_summary": saved_summary(entries)},
-                request,
-            )
-            parts = {part.name for part in body_parts}
-            return changed_answer(request, main=main, parts=parts, before=before)
+            return _saved_answer(request, entries, before=before)
     context = {"form": form, "chosen_parts": chosen}
     return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain", status=422)
+
+
+def _stored_before(request: HtmxHttpRequest) -> list[PainEntry]:
+    """The entries already stored under the posted client_id (none if it is missing or bad)."""
+    try:
+        client_id = UUID(request.POST.get("client_id", ""))
+    except ValueError:
+        return []
+    return services.stored_with_client_id(owner=request.user, client_id=client_id)
+
+
+def _saved_answer(
+    request: HtmxHttpRequest, entries: list[PainEntry], *, before: ListState | None
+) -> HttpResponse:
+    if not request.htmx:
+        messages.success(request, f"Saved: {saved_summary(entries)}.")
+        return redirect("diary:diary")
+    main = render_to_string(
+        f"{DIARY}#entry-panel",
+        {"saved": entries, "saved_summary": saved_summary(entries)},
+        request,
+    )
+    if before is None:  # a resend: the list already shows these entries
+        return HttpResponse(main)
+    parts = {entry.body_part.name for entry in entries}
+    return changed_answer(request, main=main, parts=parts, before=before)
 
 
 @require_GET

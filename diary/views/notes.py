@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from diary import services
-from diary.forms import NoteForm, add_service_errors
+from diary.forms import NewNoteForm, NoteForm, add_service_errors
 from diary.models import Note
 from diary.views import NOTES, HtmxHttpRequest, answer
 
@@ -34,16 +34,23 @@ def _note_list_context(user: Any) -> dict[str, Any]:
 @require_GET
 @login_required
 def notes(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, NOTES, {**_note_list_context(request.user), "form": NoteForm()})
+    return render(request, NOTES, {**_note_list_context(request.user), "form": NewNoteForm()})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def note_new(request: HtmxHttpRequest) -> HttpResponse:
-    form = NoteForm(request.POST if request.method == "POST" else None)
+    form = NewNoteForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
+        data = dict(form.cleaned_data)
+        client_id = data.pop("client_id", None)
         try:
-            note = services.create_note(owner=request.user, **form.cleaned_data)
+            if client_id is None:
+                note = services.create_note(owner=request.user, **data)
+            else:
+                note, _created = services.create_note_once(
+                    owner=request.user, client_id=client_id, **data
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -51,7 +58,7 @@ def note_new(request: HtmxHttpRequest) -> HttpResponse:
                 messages.success(request, f"Note “{note.title}” saved.")
                 return redirect("diary:notes")
             html = render_to_string(
-                f"{NOTES}#note-form", {"form": NoteForm(), "saved": note}, request
+                f"{NOTES}#note-form", {"form": NewNoteForm(), "saved": note}, request
             ) + render_to_string(
                 f"{NOTES}#note-list", {**_note_list_context(request.user), "oob": True}, request
             )

@@ -32,6 +32,12 @@ MATRIX = [
     ("/api/diary/notes/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
     ("/api/diary/digest/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
     ("/api/diary/export/?format=fhir&patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
+    # Clinical depth: the doctor's brief is the linked doctor's page only; the medication,
+    # dose and check-in lists read like stats.
+    ("/clinical/patients/alice/brief/", "page", (302, 404, 404, 200, 404, 404, 404)),
+    ("/api/diary/medications/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
+    ("/api/diary/doses/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
+    ("/api/diary/checkins/?patient=alice", "api", (401, 200, 404, 200, 404, 404, 404)),
     # Chat: anyone may open the page (it says why sending is closed); starting a conversation and
     # the socket need an active link. 101 is an accepted WebSocket, 403 a refused one.
     ("/chat/alice/", "page", (302, 404, 200, 200, 200, 200, 200)),

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from urllib.parse import urlencode
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user, logout
@@ -17,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 
 from accounts.badges import loading_page_user
 from accounts.sockets import close_sockets
+from core.middleware import BothModesMiddleware
 
 
 def _page_user(request: HttpRequest) -> object:
@@ -48,22 +48,12 @@ def activate_timezone_of(user: object) -> None:
         timezone.deactivate()
 
 
-class UserTimezoneMiddleware:
+class UserTimezoneMiddleware(BothModesMiddleware):
     """Shows times in the signed-in user's own time zone (the site's when they chose none).
 
     Sync and async (core/handlers.py runs a sync chain; an async one must not hop for it)."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         activate_timezone_of(getattr(request, "user", None))
         return self.get_response(request)
 
@@ -87,7 +77,7 @@ def session_idle(session: SessionBase, now: float) -> bool:
     return isinstance(stamp, int) and now - stamp > settings.SESSION_IDLE_MINUTES * 60
 
 
-class SessionIdleMiddleware:
+class SessionIdleMiddleware(BothModesMiddleware):
     """Signs a browser out after SESSION_IDLE_MINUTES without a request, with a message.
 
     The last activity lives in the session and is rewritten at most once per
@@ -95,17 +85,7 @@ class SessionIdleMiddleware:
     a database write per page and fragment, while the idle limit only needs minutes.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         return self._check(request) or self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:

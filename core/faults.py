@@ -19,12 +19,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+
+from core.middleware import BothModesMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.render_to_string("500.html"), status=500)
 
 
-class DatabaseFaultMiddleware:
+class DatabaseFaultMiddleware(BothModesMiddleware):
     """Near the top of the stack: retries a safe request once after a transient database error.
 
     A retry runs the whole stack below again (session, user, view) on a fresh connection. A GET
@@ -89,17 +89,7 @@ class DatabaseFaultMiddleware:
     writes.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if self._retry(request):
             return self.get_response(request)

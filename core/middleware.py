@@ -12,14 +12,11 @@ NUL_ERROR = "Addresses must not contain NUL characters."
 ADMIN_NUL_ERROR = "Searches and filters must not contain NUL characters."
 
 
-class RejectNulMiddleware:
-    """A 400 for an address holding a NUL character (`/chat/a%00b/`), before any view runs.
-
-    No route takes one, and PostgreSQL cannot compare text with one: psycopg raises, so the
-    username lookups behind such paths were 500s there (SQLite just found nothing). Query
-    parameters are left to the views, which ignore the ones they do not know (an API client
-    may send extra ones) and refuse or clean the ones they use; only the admin's are checked
-    here. Form fields and serializers refuse NUL in bodies.
+class BothModesMiddleware:
+    """A middleware that runs in the mode of the chain around it, never hopping threads for it:
+    Django adapts a sync-only middleware in an async chain (and the reverse) with a thread
+    switch per request. Subclasses write `__call__`'s sync body as `handle(request)` and the
+    async one as `__acall__(request)`.
     """
 
     sync_capable = True
@@ -33,6 +30,26 @@ class RejectNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if iscoroutinefunction(self):
             return self.__acall__(request)
+        return self.handle(request)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+
+class RejectNulMiddleware(BothModesMiddleware):
+    """A 400 for an address holding a NUL character (`/chat/a%00b/`), before any view runs.
+
+    No route takes one, and PostgreSQL cannot compare text with one: psycopg raises, so the
+    username lookups behind such paths were 500s there (SQLite just found nothing). Query
+    parameters are left to the views, which ignore the ones they do not know (an API client
+    may send extra ones) and refuse or clean the ones they use; only the admin's are checked
+    here. Form fields and serializers refuse NUL in bodies.
+    """
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
         return self._refuse(request) or self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
@@ -63,7 +80,7 @@ CACHEABLE_PATHS = ("/api/schema/", "/api/docs/")
 NO_STORE = "no-store, private"
 
 
-class NoStoreMiddleware:
+class NoStoreMiddleware(BothModesMiddleware):
     """`Cache-Control: no-store, private` on every answer but a few public ones.
 
     Pages and API answers carry diaries, notes and messages, and every form carries a CSRF
@@ -73,17 +90,7 @@ class NoStoreMiddleware:
     an API client that kept its copy); a view that already said no-store keeps its own header.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         return self._mark(request, self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:

@@ -18,7 +18,7 @@ from clinical.digest import (
     latest_pegs,
 )
 from clinical.models import week_start
-from clinical.panels import diary_panels_context, medications_summary
+from clinical.panels import diary_panels_context, notes_and_medications
 from diary.digest import Digest, user_timezone
 
 register = template.Library()
@@ -92,11 +92,20 @@ def clinical_brief_print(context: template.Context) -> dict[str, Any]:
     return {**brief_context(brief), "patient_zone": context.get("patient_zone", "")}
 
 
+@register.simple_tag
+def clinical_notes_and_medications(patient: Any, notes: Any) -> dict[str, Any]:
+    """For a doctor's view of a patient's diary: the page's `notes` (a queryset: those the
+    doctor may read) and what the patient takes, in one query (`notes_and_medications`); the
+    page decided who may read them, and logged the read."""
+    note_list, medications = notes_and_medications(patient, notes)
+    return {"notes": note_list, "medications": medications}
+
+
 @register.inclusion_tag("clinical/_medications_readonly.html")
-def clinical_medications(patient: Any) -> dict[str, Any]:
-    """The doctor's read-only view of what a patient takes (their diary page decided who may
-    read it, and logged the read)."""
-    return medications_summary(patient)
+def clinical_medications(summary: dict[str, Any]) -> dict[str, Any]:
+    """The doctor's read-only view of what a patient takes (the medications of
+    `clinical_notes_and_medications`)."""
+    return summary
 
 
 class _PegRow:

@@ -201,10 +201,10 @@ def build_clinical_digest(
     readings: list[tuple[datetime, int]] | None = None,
     rows: tuple[list[DoseRow], list[tuple[date, Decimal]]] | None = None,
 ) -> ClinicalDigest:
-    """The section for one period, in the patient's days (2 queries; 1 given `readings`: the
-    digest's (recorded, intensity) of at least AROUND past the period's edges; none given
-    `rows` too: doses of any kind and check-ins read over a longer time, `doses_and_checkins`,
-    of which it takes the period's)."""
+    """The section for one period, in the patient's days. 2 queries; 1 given `readings` (the
+    digest's (recorded, intensity) of at least AROUND past the period's edges); none given
+    `rows` too (`doses_and_checkins` of this period or a longer one, rescue doses or all: it
+    keeps the period's rescue doses and its check-ins)."""
     start, end = _bounds(period, tz)
     first_week = week_start(period.start)
     if rows is None:

@@ -3,8 +3,9 @@
 A period (the digest's, by default the last 30 days) beside the one just before it, of the same
 length: the body heatmaps of both, the worst regions and how they moved, the PEG trend, rescue
 doses per week and what the patient says helped, the top factors, the notes the patient shared
-and the worst days. Four queries whatever the data (entries of both periods, shared notes,
-doses, check-ins); every number only describes what was recorded.
+and the worst days. Two queries whatever the data (entries of both periods with the shared
+notes, doses with check-ins: two UNION ALLs), none in the printed digest (it reuses the digest
+page's rows); every number only describes what was recorded.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from statistics import fmean
 from typing import Any
 
 from accounts.models import User
-from clinical.models import CheckIn, DoseTaken, Medication, week_start
+from clinical.digest import CHECKIN_LOOKBACK, DoseRow, doses_and_checkins
+from clinical.models import Medication, week_start
 from clinical.peg import rose_meaningfully
 from diary.bodymap import map_views
-from diary.digest import DayDigest, FactorDigest, Period, factor_digests
+from diary.digest import (
+    DayDigest,
+    Digest,
+    FactorDigest,
+    Period,
+    entries_and_notes,
+    factor_digests,
+)
 from diary.models import (
     INTENSITY_MAX,
     INTENSITY_MIN,
@@ -41,7 +50,7 @@ REGION_CHANGE = 0.5
 
 def previous_period(period: Period) -> Period:
     """The period of the same length that ends the day before `period` starts."""
-    return Period(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
+    return period.previous
 
 
 @dataclass(frozen=True)
@@ -216,25 +225,86 @@ def _changes(brief: Brief) -> list[str]:
 
 
 def build_brief(*, patient: User, period: Period, tz: tzinfo) -> Brief:
-    """The brief of `period` against the period before it, in the patient's days (4 queries)."""
+    """The brief of `period` against the period before it, in the patient's days (2 queries:
+    the entries of both periods with the shared notes, the doses with the check-ins)."""
     before = previous_period(period)
-    start = datetime.combine(before.start, time.min, tzinfo=tz)
-    middle = datetime.combine(period.start, time.min, tzinfo=tz)
-    end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz)
-
-    rows = (
-        PainEntry.objects.for_user(patient)
-        .filter(date_recorded__gte=start, date_recorded__lt=end)
-        .order_by("date_recorded", "id")
-        .values_list("body_part_id", "intensity", "date_recorded", "factors")
+    start, middle, end = _bounds(period, tz)
+    entries = PainEntry.objects.for_user(patient).filter(
+        date_recorded__gte=start, date_recorded__lt=end
     )
+    # Written or edited in the period: a list of questions for the visit is often kept and
+    # updated, and its latest version is what the doctor should read.
+    shared = patient.notes.filter(shared=True, last_modified__gte=middle, last_modified__lt=end)
+    rows, notes = entries_and_notes(entries, shared, patient.pk)
+    doses, checkins = doses_and_checkins(
+        patient, start, end, week_start(before.start), period.end, rescue_only=False
+    )
+    return brief_from_rows(
+        patient=patient,
+        period=period,
+        tz=tz,
+        entries=[(part, intensity, at, factors) for part, _, intensity, at, factors in rows],
+        notes=notes,
+        doses=doses,
+        checkins=checkins,
+    )
+
+
+def brief_from_digest(
+    digest: Digest, doses: list[DoseRow], checkins: list[tuple[date, Decimal]], tz: tzinfo
+) -> Brief:
+    """The brief of a doctor's digest's period, from the rows the digest page read already:
+    its entries and notes (read with `since` the period before), the doses of any kind and the
+    check-ins (`doses_and_checkins` from the period before). A digest that did not read the
+    period before gets the brief's own 2 queries."""
+    period = digest.period
+    before = previous_period(period)
+    if digest.since is None or digest.since > before.start or digest.edited_notes is None:
+        return build_brief(patient=digest.patient, period=period, tz=tz)
+    return brief_from_rows(
+        patient=digest.patient,
+        period=period,
+        tz=tz,
+        entries=[(part, intensity, at, factors) for part, _, intensity, at, factors in digest.rows],
+        notes=[note for note in digest.edited_notes if note.shared],
+        doses=doses,
+        checkins=checkins,
+    )
+
+
+def _bounds(period: Period, tz: tzinfo) -> tuple[datetime, datetime, datetime]:
+    """The start of the period before, of the period, and the end of the period."""
+    return (
+        datetime.combine(previous_period(period).start, time.min, tzinfo=tz),
+        datetime.combine(period.start, time.min, tzinfo=tz),
+        datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def brief_from_rows(
+    *,
+    patient: User,
+    period: Period,
+    tz: tzinfo,
+    entries: list[tuple[int, int, datetime, list[str] | None]],
+    notes: list[Note],
+    doses: list[DoseRow],
+    checkins: list[tuple[date, Decimal]],
+) -> Brief:
+    """The brief from rows read elsewhere, each list possibly over a longer time (only what
+    falls in the two periods counts): entries (body part id, intensity, recorded, factors) by
+    time, the shared notes, the doses newest first, the check-ins by week."""
+    before = previous_period(period)
+    start, middle, end = _bounds(period, tz)
     by_part_now: dict[int, list[int]] = defaultdict(list)
     by_part_then: dict[int, list[int]] = defaultdict(list)
     by_day: dict[date, list[int]] = defaultdict(list)
     readings_now: list[tuple[date, int]] = []
     readings_then: list[tuple[date, int]] = []
     with_factors: list[tuple[date, int, list[str]]] = []
-    for part_id, intensity, recorded, factors in rows:
+    for part_id, intensity, recorded, factors in entries:
+        if not start <= recorded < end:
+            continue
         day = recorded.astimezone(tz).date()
         if recorded >= middle:
             by_part_now[part_id].append(intensity)
@@ -245,31 +315,26 @@ def build_brief(*, patient: User, period: Period, tz: tzinfo) -> Brief:
             by_part_then[part_id].append(intensity)
             readings_then.append((day, intensity))
 
-    # Written or edited in the period: a list of questions for the visit is often kept and
-    # updated, and its latest version is what the doctor should read.
-    notes = list(
-        patient.notes.filter(
-            shared=True, last_modified__gte=middle, last_modified__lt=end
-        ).order_by("-last_modified", "-id")
+    notes = sorted(
+        (note for note in notes if middle <= note.last_modified < end),
+        key=lambda note: (note.last_modified, note.pk),
+        reverse=True,
     )
 
-    doses = list(
-        DoseTaken.objects.filter(
-            medication__patient=patient, taken_at__gte=start, taken_at__lt=end
-        ).values_list("taken_at", "relief", "medication_id", "medication__name", "medication__kind")
-    )
     rescue_now = rescue_then = 0
     per_medication: dict[int, list] = {}
-    for taken, relief, medication_id, name, kind in doses:
-        is_rescue = kind == Medication.Kind.RESCUE
-        if taken < middle:
+    for row in doses:
+        if not start <= row.taken_at < end:
+            continue
+        is_rescue = row.kind == Medication.Kind.RESCUE
+        if row.taken_at < middle:
             rescue_then += is_rescue
             continue
         rescue_now += is_rescue
-        row = per_medication.setdefault(medication_id, [name, kind, 0, []])
-        row[2] += 1
-        if relief is not None:
-            row[3].append(relief)
+        medication = per_medication.setdefault(row.medication_id, [row.name, row.kind, 0, []])
+        medication[2] += 1
+        if row.relief is not None:
+            medication[3].append(row.relief)
     relief = [
         ReliefRow(name=name, kind=kind, doses=count, answers=len(answers), mean=_mean(answers))
         for name, kind, count, answers in per_medication.values()
@@ -278,19 +343,13 @@ def build_brief(*, patient: User, period: Period, tz: tzinfo) -> Brief:
     relief.sort(key=lambda r: (r.mean is None, -(r.mean or 0), -r.doses, r.name.lower()))
 
     # One check-in before the earlier period too, so its first week has a change.
-    checkins = list(
-        CheckIn.objects.filter(
-            patient=patient,
-            week__gte=week_start(before.start) - timedelta(days=7 * 8),
-            week__lte=period.end,
-        )
-        .order_by("week")
-        .values_list("week", "score")
-    )
+    first_week = week_start(before.start)
     pegs = []
     previous: Decimal | None = None
     for week, score in checkins:
-        if week >= week_start(before.start):
+        if not first_week - CHECKIN_LOOKBACK <= week <= period.end:
+            continue
+        if week >= first_week:
             change = score - previous if previous is not None else None
             pegs.append(PegRow(week, score, change, rose_meaningfully(previous, score)))
         previous = score

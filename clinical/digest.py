@@ -107,45 +107,90 @@ def around_doses(dose_times: list[datetime], entries: list[tuple[datetime, int]]
     )
 
 
-def _doses_and_checkins(
-    patient: User, start: datetime, end: datetime, first_week: date, last_day: date
-) -> tuple[list[tuple[datetime, int | None]], list[tuple[date, Decimal]]]:
-    """The period's rescue doses (taken_at, relief) and the check-ins from one before its first
-    week (week, score, by week), in one query: the two lists as one UNION ALL, each row holding
-    its own columns and NULL in the other's."""
+# The check-ins read from before a period's first week: one earlier, for the first change.
+CHECKIN_LOOKBACK = timedelta(days=7 * 8)
+
+
+@dataclass(frozen=True)
+class DoseRow:
+    id: int
+    taken_at: datetime
+    relief: int | None
+    medication_id: int
+    name: str
+    kind: str
+
+
+def doses_and_checkins(
+    patient: User,
+    start: datetime,
+    end: datetime,
+    first_week: date,
+    last_day: date,
+    *,
+    rescue_only: bool = True,
+) -> tuple[list[DoseRow], list[tuple[date, Decimal]]]:
+    """The doses taken from `start` to before `end` (rescue ones only, or all; newest first)
+    and the check-ins from CHECKIN_LOOKBACK before `first_week` to `last_day` (by week), in one
+    query: the two lists as one UNION ALL, each row holding its own columns and NULL in the
+    other's."""
     score_field = CheckIn._meta.get_field("score")
     doses = DoseTaken.objects.filter(
-        medication__patient=patient,
-        medication__kind=Medication.Kind.RESCUE,
-        taken_at__gte=start,
-        taken_at__lt=end,
-    ).annotate(
+        medication__patient=patient, taken_at__gte=start, taken_at__lt=end
+    )
+    if rescue_only:
+        doses = doses.filter(medication__kind=Medication.Kind.RESCUE)
+    doses = doses.annotate(
         week=Value(None, output_field=DateField()),
         score=Value(None, output_field=score_field),
     )
-    weeks = (
-        CheckIn.objects.filter(patient=patient, week__lte=last_day)
-        .filter(week__gte=first_week - timedelta(days=7 * 8))  # one earlier, for the change
-        .annotate(
-            taken_at=Value(None, output_field=DateTimeField()),
-            relief=Value(None, output_field=IntegerField()),
-        )
+    medication_field = Medication._meta.get_field
+    weeks = CheckIn.objects.filter(
+        patient=patient, week__gte=first_week - CHECKIN_LOOKBACK, week__lte=last_day
+    ).annotate(
+        dose_id=Value(None, output_field=IntegerField()),
+        taken_at=Value(None, output_field=DateTimeField()),
+        relief=Value(None, output_field=IntegerField()),
+        medication_id=Value(None, output_field=IntegerField()),
+        medication_name=Value(None, output_field=medication_field("name")),
+        medication_kind=Value(None, output_field=medication_field("kind")),
     )
-    columns = ("taken_at", "relief", "week", "score")
     places = Decimal(1).scaleb(-score_field.decimal_places)
-    rescue, checkins = [], []
+    dose_rows, checkins = [], []
     rows = (
         doses.order_by()
-        .values_list(*columns)
-        .union(weeks.order_by().values_list(*columns), all=True)
+        .values_list(
+            "id",
+            "taken_at",
+            "relief",
+            "medication_id",
+            "medication__name",
+            "medication__kind",
+            "week",
+            "score",
+        )
+        .union(
+            weeks.order_by().values_list(
+                "dose_id",
+                "taken_at",
+                "relief",
+                "medication_id",
+                "medication_name",
+                "medication_kind",
+                "week",
+                "score",
+            ),
+            all=True,
+        )
     )
-    for taken_at, relief, week, score in rows:
+    for *dose, week, score in rows:
         if week is None:
-            rescue.append((taken_at, relief))
+            dose_rows.append(DoseRow(*dose))
         else:  # quantized as the column is (a UNION's column is no model field's on SQLite)
             checkins.append((week, Decimal(score).quantize(places)))
+    dose_rows.sort(key=lambda row: (row.taken_at, row.id), reverse=True)
     checkins.sort()
-    return rescue, checkins
+    return dose_rows, checkins
 
 
 def build_clinical_digest(
@@ -154,12 +199,27 @@ def build_clinical_digest(
     period: Period,
     tz: tzinfo,
     readings: list[tuple[datetime, int]] | None = None,
+    rows: tuple[list[DoseRow], list[tuple[date, Decimal]]] | None = None,
 ) -> ClinicalDigest:
-    """The section for one period, in the patient's days (2 queries; 1 given `readings`: the
-    digest's (recorded, intensity) of at least AROUND past the period's edges)."""
+    """The section for one period, in the patient's days. 2 queries; 1 given `readings` (the
+    digest's (recorded, intensity) of at least AROUND past the period's edges); none given
+    `rows` too (`doses_and_checkins` of this period or a longer one, rescue doses or all: it
+    keeps the period's rescue doses and its check-ins)."""
     start, end = _bounds(period, tz)
     first_week = week_start(period.start)
-    rescue, checkins = _doses_and_checkins(patient, start, end, first_week, period.end)
+    if rows is None:
+        rows = doses_and_checkins(patient, start, end, first_week, period.end)
+    dose_rows, all_checkins = rows
+    rescue = [
+        (row.taken_at, row.relief)
+        for row in dose_rows
+        if row.kind == Medication.Kind.RESCUE and start <= row.taken_at < end
+    ]
+    checkins = [
+        (week, score)
+        for week, score in all_checkins
+        if first_week - CHECKIN_LOOKBACK <= week <= period.end
+    ]
     if readings is None:
         entries = list(
             PainEntry.objects.for_user(patient)

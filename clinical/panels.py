@@ -7,14 +7,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, Q, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 
 from accounts.models import User
 from clinical import services
 from clinical.forms import CheckInForm
 from clinical.models import RELIEF_MAX, RELIEF_MIN, CheckIn, DoseTaken, Medication, Preferences
-from diary.digest import user_timezone
+from diary.digest import NOTE_COLUMNS, user_timezone
+from diary.models import Note
 
 
 def checkin_due(user: User, now: datetime | None = None) -> bool:
@@ -86,18 +97,67 @@ def diary_panels_context(user: User, **extra: Any) -> dict[str, Any]:
 RECENT_DOSES = timedelta(days=28)
 
 
-def medications_summary(patient: User, now: datetime | None = None) -> dict[str, Any]:
-    """What a patient takes, for their doctor: every medication (active first), each with its
-    doses and the relief reported in the last four weeks; rescue doses per week (1 query)."""
+def notes_and_medications(
+    patient: User, notes: QuerySet[Note], now: datetime | None = None
+) -> tuple[list[Note], dict[str, Any]]:
+    """A doctor's view of a patient's diary: `notes` (the ones the doctor may read, newest edit
+    first) and what the patient takes: every medication (active first, then by name), each with
+    its doses and the relief reported in the last four weeks, and rescue doses per week. One
+    query: the two as one UNION ALL, each row holding its own columns and NULL in the other's,
+    ordered as each model orders itself (in SQL: the database's collation orders the names)."""
     since = (now or timezone.now()) - RECENT_DOSES
     recent = Q(doses__taken_at__gte=since)
-    medications = list(
-        Medication.objects.for_user(patient).annotate(
+    field = Medication._meta.get_field
+    note_nulls = {
+        f"note_{name}": Value(None, output_field=Note._meta.get_field(name))
+        for name in NOTE_COLUMNS
+    }
+    medication_nulls = {
+        **{f"medication_{name}": Value(None, output_field=field(name)) for name in MEDICATION},
+        "no_recent_doses": Value(None, output_field=IntegerField()),
+        "no_relief_answers": Value(None, output_field=IntegerField()),
+        "no_relief_mean": Value(None, output_field=FloatField()),
+    }
+    medications = (
+        Medication.objects.for_user(patient)
+        .order_by()
+        .annotate(
             recent_doses=Count("doses", filter=recent),
             relief_answers=Count("doses__relief", filter=recent),
             relief_mean=Avg("doses__relief", filter=recent),
+            **note_nulls,
         )
+        .values_list(*MEDICATION, "recent_doses", "relief_answers", "relief_mean", *note_nulls)
     )
+    rows = medications.union(
+        notes.order_by().annotate(**medication_nulls).values_list(*medication_nulls, *NOTE_COLUMNS),
+        all=True,
+    ).order_by("-active", "name", "id", "-note_last_modified", "-note_id")
+    width = len(MEDICATION) + 3
+    note_fields = ["id", "owner_id", *NOTE_COLUMNS[1:]]
+    medication_list, note_list = [], []
+    for row in rows:
+        if row[0] is None:
+            note_id, *values = row[width:]
+            note_list.append(Note.from_db(notes.db, note_fields, [note_id, patient.pk, *values]))
+            continue
+        medication_id, *values = row[: len(MEDICATION)]
+        medication = Medication.from_db(  # the values in the model's field order
+            notes.db, ["id", "patient_id", *MEDICATION[1:]], [medication_id, patient.pk, *values]
+        )
+        medication.recent_doses, medication.relief_answers, medication.relief_mean = row[
+            len(MEDICATION) : width
+        ]
+        medication_list.append(medication)
+    return note_list, _summary(medication_list)
+
+
+# What the doctor's medication panel shows of each medication.
+MEDICATION = ("id", "name", "usual_dose", "unit", "kind", "active")
+
+
+def _summary(medications: list[Medication]) -> dict[str, Any]:
+    """What the doctor's medication panel shows (clinical/_medications_readonly.html)."""
     rescue = sum(m.recent_doses for m in medications if m.kind == Medication.Kind.RESCUE)
     return {
         "medications": medications,

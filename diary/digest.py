@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from statistics import fmean
 from typing import Any
 
-from django.db.models import Max, QuerySet, Value
+from django.db.models import Max, Q, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import CareLink, User
@@ -42,6 +42,11 @@ class Period:
 
     def dates(self) -> list[date]:
         return [self.start + timedelta(days=offset) for offset in range(self.days)]
+
+    @property
+    def previous(self) -> Period:
+        """The period of the same length that ends the day before this one starts."""
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
 
     @property
     def middle(self) -> date:
@@ -160,6 +165,15 @@ class Digest:
     # edges (the clinical section's hours around a dose) without a query of their own.
     readings: list[tuple[datetime, int]] = field(default_factory=list)
     margin: timedelta = timedelta(0)
+    # With `since` (build_digest): the first day read, every entry read from it to `margin` past
+    # the period (ENTRY_COLUMNS, by time), and the notes edited in the period besides those
+    # written in it (None: not read): for a section that compares the period with the days
+    # before it (the doctor's brief, printed first) without queries of its own.
+    since: date | None = None
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    edited_notes: list[Note] | None = None
+    # What the page's sections read for each other, once per page (clinical_tags).
+    section_rows: dict[str, Any] = field(default_factory=dict)
 
     @property
     def days_with_entries(self) -> int:
@@ -241,7 +255,7 @@ ENTRY_COLUMNS = ("body_part_id", "pain_type", "intensity", "date_recorded", "fac
 NOTE_COLUMNS = ("id", "title", "body", "shared", "created_on", "last_modified")
 
 
-def _entries_and_notes(
+def entries_and_notes(
     entries: QuerySet[PainEntry], notes: QuerySet[Note] | None, owner_id: int
 ) -> tuple[list[tuple[Any, ...]], list[Note]]:
     """The entries' ENTRY_COLUMNS (by time) and the notes (by creation), in one query: the two
@@ -291,19 +305,29 @@ def build_digest(
     notes: QuerySet[Note] | None = None,
     tz: tzinfo | None = None,
     margin: timedelta = timedelta(0),
+    since: date | None = None,
 ) -> Digest:
     """The numbers of one patient's period. `notes` is what the reader may see (all the
     patient's notes for themself, the shared ones for a doctor); None leaves notes out.
-    `margin`: the entries that far outside the period are read too, into `readings` only."""
+    `margin`: the entries that far outside the period are read too, into `readings` only.
+    `since` (a day before the period): the entries from that day on are read too, and the notes
+    edited in the period, in the same query, into `rows` and `edited_notes` only."""
     tz = tz or patient.tzinfo
     start = datetime.combine(period.start, time.min, tzinfo=tz)
     end = datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz)
+    first = start - margin
+    if since is not None:
+        first = min(first, datetime.combine(since, time.min, tzinfo=tz))
     entries = PainEntry.objects.for_user(patient).filter(
-        date_recorded__gte=start - margin, date_recorded__lte=end + margin
+        date_recorded__gte=first, date_recorded__lte=end + margin
     )
+    written = Q(created_on__gte=start, created_on__lt=end)
     if notes is not None:
-        notes = notes.filter(created_on__gte=start, created_on__lt=end)
-    read_rows, note_list = _entries_and_notes(entries, notes, patient.pk)
+        edited = Q(last_modified__gte=start, last_modified__lt=end)
+        notes = notes.filter(written | edited if since is not None else written)
+    all_rows, read_notes = entries_and_notes(entries, notes, patient.pk)
+    read_rows = [row for row in all_rows if row[3] >= start - margin]
+    note_list = [note for note in read_notes if start <= note.created_on < end]
     rows = [row for row in read_rows if start <= row[3] < end]
     parts = body_parts_by_pk()
     by_part: dict[int, list[tuple[date, int]]] = defaultdict(list)
@@ -359,6 +383,13 @@ def build_digest(
         factors=factor_digests(read),
         readings=[(recorded, intensity) for _, _, intensity, recorded, _ in read_rows],
         margin=margin,
+        since=since,
+        rows=all_rows if since is not None else [],
+        edited_notes=(
+            [note for note in read_notes if start <= note.last_modified < end]
+            if since is not None and notes is not None
+            else None
+        ),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -11,10 +11,11 @@ import pytest
 from accounts import services as accounts
 from accounts.models import DiaryAccess
 from clinical import services
-from clinical.brief import build_brief, previous_period
-from clinical.models import CheckIn, DoseTaken
+from clinical.brief import brief_from_digest, build_brief, previous_period
+from clinical.digest import build_clinical_digest, doses_and_checkins
+from clinical.models import CheckIn, DoseTaken, week_start
 from conftest import PASSWORD, make_user
-from diary.digest import Period
+from diary.digest import SECTION_MARGIN, Period, build_digest
 from diary.models import BodyPart, Note, PainEntry
 
 pytestmark = pytest.mark.django_db
@@ -364,3 +365,93 @@ def test_the_printed_digest_starts_with_the_brief(client, history, linked_doctor
 def test_a_patients_own_digest_has_no_brief(client, history):
     page = signed_in(client, history).get(f"/diary/digest/{QUERY}").content.decode()
     assert "brief-print" not in page
+
+
+# --- the printed brief, from the digest page's rows ---------------------------------------------
+
+
+def doctors_digest(patient):
+    """The digest as a doctor's digest page reads it: the period before too, shared notes."""
+    return build_digest(
+        patient=patient,
+        period=PERIOD,
+        notes=patient.notes.filter(shared=True),
+        tz=UTC_ZONE,
+        margin=SECTION_MARGIN,
+        since=PERIOD.previous.start,
+    )
+
+
+@pytest.fixture
+def edges(history, rescue):
+    """Rows at the edges of what the digest and the brief read differently: a shared note
+    written before the period and edited in it (the brief lists it, the digest does not), one
+    written in the period and edited after it (the digest lists it, the brief does not), a
+    check-in nine weeks before the period (only the brief's window reaches it) and a dose
+    at the very start of the period before."""
+    edited = note(history, "Kept list of questions", at("2026-02-10"))
+    Note.objects.filter(pk=edited.pk).update(last_modified=at("2026-03-12"))
+    later = note(history, "Written in, edited after", at("2026-03-04"))
+    Note.objects.filter(pk=later.pk).update(last_modified=at("2026-03-20"))
+    checkin(history, "2026-01-05", 2, 2, 2)
+    dose(rescue, at("2026-02-15", 0), relief=4)
+    return history
+
+
+def test_the_printed_brief_is_the_briefs_own_without_a_query(edges, django_assert_num_queries):
+    digest = doctors_digest(edges)
+    start = datetime.combine(PERIOD.previous.start, time.min, tzinfo=UTC_ZONE)
+    end = datetime.combine(date(2026, 3, 15), time.min, tzinfo=UTC_ZONE)
+    doses, checkins = doses_and_checkins(
+        edges, start, end, week_start(PERIOD.previous.start), PERIOD.end, rescue_only=False
+    )
+    with django_assert_num_queries(0):
+        printed = brief_from_digest(digest, doses, checkins, UTC_ZONE)
+    own = build_brief(patient=edges, period=PERIOD, tz=UTC_ZONE)
+    assert printed == own
+    assert [n.title for n in own.notes] == ["Questions for my visit", "Kept list of questions"]
+    assert [n.title for n in digest.notes] == ["Written in, edited after", "Questions for my visit"]
+    assert own.then.rescue_doses == 2
+    # The digest's own numbers did not change by reading the period before.
+    narrow = build_digest(
+        patient=edges,
+        period=PERIOD,
+        notes=edges.notes.filter(shared=True),
+        tz=UTC_ZONE,
+        margin=SECTION_MARGIN,
+    )
+    assert (digest.as_json(), digest.readings, digest.notes) == (
+        narrow.as_json(),
+        narrow.readings,
+        narrow.notes,
+    )
+    # Nor did the clinical section's, from the longer rows (the early check-in is not its).
+    assert build_clinical_digest(
+        patient=edges, period=PERIOD, tz=UTC_ZONE, readings=digest.readings, rows=(doses, checkins)
+    ) == build_clinical_digest(patient=edges, period=PERIOD, tz=UTC_ZONE)
+
+
+def test_a_digest_without_the_period_before_gets_the_briefs_own_queries(edges):
+    digest = build_digest(patient=edges, period=PERIOD, notes=edges.notes.filter(shared=True))
+    assert digest.since is None
+    assert brief_from_digest(digest, [], [], UTC_ZONE) == build_brief(
+        patient=edges, period=PERIOD, tz=UTC_ZONE
+    )
+
+
+def test_the_printed_digest_carries_the_briefs_numbers(client, edges, linked_doctor):
+    page = (
+        signed_in(client, linked_doctor)
+        .get(f"/diary/patients/{edges.username}/digest/{QUERY}")
+        .content.decode()
+    )
+    printed = page[page.index('class="brief-print"') : page.index('id="digest-heading"')]
+    for text in (
+        "Mean pain 5.8, before 5.0 (up +0.8).",
+        "Rescue doses 1.5 a week (before 1.0).",
+        "Kept list of questions",
+        "Questions for my visit",
+    ):
+        assert text in printed, text
+    assert "Written in, edited after" not in printed
+    assert "Private worry" not in page

@@ -1,6 +1,6 @@
 """Query counts of the signed-in pages, pinned: each page's exact count (so that a change shows
-up here), at most PAGE_BUDGET, and the same with one row of everything or many (nothing queried
-per row).
+up here), at most PAGE_BUDGET for every page, and the same with one row of everything or many
+(nothing queried per row).
 
 A signed-in page starts with one query: the user with their roles and the header's badge counts
 (accounts.middleware.AuthenticationMiddleware, accounts/badges.py); the session comes from the
@@ -45,25 +45,18 @@ PATIENT_PAGES = {
 }
 DOCTOR_PAGES = {
     "/diary/patients/": 5,
-    # the link, the access log, the entries (which also colour the map), the shared notes,
-    # the medication panel
-    "/diary/patients/alice/": 6,
-    # the link, the access log, entries with shared notes, doses with check-ins, and the brief
-    # that prints as the report's first page (4)
-    "/diary/patients/alice/digest/": 9,
+    # the link, the access log, the entries (which also colour the map), the shared notes
+    # with the medication panel's rows (one UNION ALL)
+    "/diary/patients/alice/": 5,
+    # the link, the access log, the entries of the period and the one before with the shared
+    # notes written or edited in it, all doses with check-ins: the clinical section and the
+    # brief that prints as the report's first page are computed from those rows
+    "/diary/patients/alice/digest/": 5,
     "/chat/": 3,
     "/chat/alice/": 4,
-    # the link, the access log, the entries of both periods, shared notes, doses, check-ins
-    "/clinical/patients/alice/brief/": 7,
-}
-# Pages still over PAGE_BUDGET, and by how much: the doctor's brief and what it added to two
-# pages landed beside the folding of every other page (issue 13 stays open for them: the brief's
-# doses and check-ins fold into one UNION ALL as the digest's do, its entries and notes into
-# another, and the digest can reuse the brief's rows instead of reading its own).
-OVER_BUDGET = {
-    "/diary/patients/alice/": 1,
-    "/diary/patients/alice/digest/": 4,
-    "/clinical/patients/alice/brief/": 2,
+    # the link, the access log, the entries of both periods with the shared notes, the doses
+    # with the check-ins
+    "/clinical/patients/alice/brief/": 5,
 }
 
 
@@ -140,7 +133,7 @@ def test_a_doctors_pages_are_pinned_whatever_the_rows(patient, linked_doctor, ur
     client.get(url)  # the list's hourly access-log row for bob
     status, many = page_queries(client, url)
     assert status == 200
-    assert few == many == expected <= PAGE_BUDGET + OVER_BUDGET.get(url, 0)
+    assert few == many == expected <= PAGE_BUDGET
 
 
 def test_the_patient_list_is_constant_in_its_patients(patient, linked_doctor):

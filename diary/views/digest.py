@@ -87,7 +87,17 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
         period, period_error, status = parse_period({}, today), str(error), 400
     color = "count" if request.GET.get("color") == "count" else "mean"
     notes = patient.notes.filter(shared=True) if as_doctor else patient.notes.all()
-    digest = build_digest(patient=patient, period=period, notes=notes, tz=tz, margin=SECTION_MARGIN)
+    # A doctor's digest prints the brief first ({% clinical_brief_print %}), which compares the
+    # period with the one before: read those days (and the notes edited in the period) too, in
+    # the digest's own query.
+    digest = build_digest(
+        patient=patient,
+        period=period,
+        notes=notes,
+        tz=tz,
+        margin=SECTION_MARGIN,
+        since=period.previous.start if as_doctor else None,
+    )
 
     label = period_label(period)
     custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error

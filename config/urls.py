@@ -7,8 +7,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import admin_sign_in, home
-from config.views import healthz
-from core.health import metrics, readyz
+from core.health import healthz, metrics, readyz
 from pwa.views import manifest, service_worker
 
 # Swagger UI styles itself inline; its page alone may do so (scripts stay external).

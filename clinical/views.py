@@ -9,6 +9,7 @@ queryset, so another user's medication or dose is a 404.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ from clinical.brief import brief_context, build_brief
 from clinical.forms import CheckInForm, DoseForm, MedicationForm, PreferencesForm, ReliefForm
 from clinical.models import DoseTaken, Medication
 from clinical.panels import checkin_due, diary_panels_context
-from diary.digest import PERIOD_CHOICES, PeriodError, parse_period
+from diary.digest import PERIOD_CHOICES, requested_period
 from diary.forms import add_service_errors, now_to_the_minute
 from diary.views import HtmxHttpRequest
 from diary.views.patients import linked_patient
@@ -319,20 +320,10 @@ def patient_brief(request: HtmxHttpRequest, username: str) -> HttpResponse:
     read of the diary, rendered in the patient's zone."""
     patient = linked_patient(request, username, what="brief")
     tz = patient.tzinfo
-    today = timezone.now().astimezone(tz).date()
-    status, period_error = 200, ""
-    try:
-        period = parse_period(request.GET, today)
-    except PeriodError as error:
-        period, period_error, status = parse_period({}, today), str(error), 400
+    asked = requested_period(request.GET, tz)
+    period, period_error, custom, status = asked.period, asked.error, asked.custom, asked.status
     brief = build_brief(patient=patient, period=period, tz=tz)
-    custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error
     base = reverse("clinical:patient-brief", args=[patient.username])
-    query = (
-        f"start={period.start.isoformat()}&end={period.end.isoformat()}"
-        if custom
-        else f"days={period.days}"
-    )
     context = {
         **brief_context(brief),
         "period_error": period_error,
@@ -345,7 +336,8 @@ def patient_brief(request: HtmxHttpRequest, username: str) -> HttpResponse:
             }
             for days in PERIOD_CHOICES
         ],
-        "digest_url": f"{reverse('diary:patient-digest', args=[patient.username])}?{query}",
+        "digest_url": f"{reverse('diary:patient-digest', args=[patient.username])}"
+        f"?{urlencode(asked.query)}",
         "patient_zone": tz.key,
         "viewer_zone": request.user.tzinfo.key,
     }

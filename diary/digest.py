@@ -59,6 +59,39 @@ def user_timezone(user: User) -> tzinfo:
     return user.tzinfo
 
 
+@dataclass(frozen=True)
+class RequestedPeriod:
+    """The period a page was asked for, in the patient's days: a bad request falls back to the
+    default period and says why (`error`, shown on the page with a 400)."""
+
+    period: Period
+    error: str
+    custom: bool  # given as dates, not as a number of days
+
+    @property
+    def status(self) -> int:
+        return 400 if self.error else 200
+
+    @property
+    def query(self) -> dict[str, Any]:
+        """The query that asks for this period again (for links to the other page)."""
+        if self.custom:
+            return {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
+        return {"days": self.period.days}
+
+
+def requested_period(params: Any, tz: tzinfo) -> RequestedPeriod:
+    """`parse_period` for a page, with "today" in `tz` (the patient's zone, so that a doctor
+    elsewhere reads the same days as the patient)."""
+    today = timezone.now().astimezone(tz).date()
+    try:
+        period, error = parse_period(params, today), ""
+    except PeriodError as exc:
+        period, error = parse_period({}, today), str(exc)
+    custom = bool(params.get("start") or params.get("end")) and not error
+    return RequestedPeriod(period=period, error=error, custom=custom)
+
+
 def parse_period(params: Any, today: date) -> Period:
     """`?days=N` (the last N days, today included) or `?start=YYYY-MM-DD&end=YYYY-MM-DD`;
     neither means the last 30 days. A parameter that is given must be valid, even if empty."""

@@ -24,9 +24,8 @@ from diary.digest import (
     SECTION_MARGIN,
     Digest,
     Period,
-    PeriodError,
     build_digest,
-    parse_period,
+    requested_period,
 )
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainType
 from diary.views import HtmxHttpRequest
@@ -78,13 +77,8 @@ def _pain_type_rows(digest: Digest) -> list[dict[str, Any]]:
 
 def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) -> HttpResponse:
     tz = patient.tzinfo
-    # The patient's "today", so a doctor elsewhere sees the same days as the patient.
-    today = timezone.now().astimezone(tz).date()
-    status, period_error = 200, ""
-    try:
-        period = parse_period(request.GET, today)
-    except PeriodError as error:
-        period, period_error, status = parse_period({}, today), str(error), 400
+    asked = requested_period(request.GET, tz)
+    period, period_error, custom, status = asked.period, asked.error, asked.custom, asked.status
     color = "count" if request.GET.get("color") == "count" else "mean"
     notes = patient.notes.filter(shared=True) if as_doctor else patient.notes.all()
     # A doctor's digest prints the brief first ({% clinical_brief_print %}), which compares the
@@ -100,13 +94,8 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
     )
 
     label = period_label(period)
-    custom = bool(request.GET.get("start") or request.GET.get("end")) and not period_error
     current_days = None if custom else period.days
-    period_query = (
-        {"start": period.start.isoformat(), "end": period.end.isoformat()}
-        if custom
-        else {"days": period.days}
-    )
+    period_query = asked.query
     export = {"patient": patient.username} if as_doctor else {}
     if color == "count":
         legend_title = f"Number of entries, {label} (10 = the busiest part)"

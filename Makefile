@@ -13,7 +13,7 @@ FIND_PYTHON = for p in python3.14 python3.13 python3.12 python3 \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: help run test unit e2e lint format bench migrate clean
+.PHONY: help run test unit e2e lint format bench migrate clean messages
 
 help:
 	@echo "make run    - install, migrate, create demo accounts, serve on http://$(HOST):$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make unit   - unit tests only          make e2e   - browser tests only"
 	@echo "make lint   - ruff, formatting, missing migrations"
 	@echo "make bench  - load benchmarks (HTTP and WebSocket), printed as figures"
+	@echo "make messages - collect new strings into locale/*/LC_MESSAGES/*.po and compile them (needs GNU gettext)"
 
 $(VENV)/.runtime: requirements.txt
 	@if ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -66,6 +67,16 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Translations: every language in locale/ (the README says how to add one). The compiled .mo
+# files are committed, so running Painmap needs no gettext; only this target does.
+MESSAGE_LANGUAGES = $(notdir $(wildcard locale/*))
+MESSAGES_IGNORE = --ignore=staticfiles --ignore=test-results --ignore=bench --ignore=e2e --ignore=node_modules
+messages: $(VENV)/.dev
+	@command -v msgfmt >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext)" >&2; exit 1; }
+	$(PY) manage.py makemessages --no-obsolete --no-location $(MESSAGES_IGNORE) $(addprefix -l ,$(MESSAGE_LANGUAGES))
+	$(PY) manage.py makemessages -d djangojs --no-obsolete --no-location $(MESSAGES_IGNORE) --ignore=static/vendor $(addprefix -l ,$(MESSAGE_LANGUAGES))
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=node_modules
 
 bench: $(VENV)/.dev
 	@if ls bench/*.py >/dev/null 2>&1; then for script in bench/bench_*.py; do $(PY) $$script || exit 1; done; \

@@ -60,12 +60,22 @@ def timezone_choices() -> list[tuple[str, str]]:
     ]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    return [("", "The browser's language"), *settings.LANGUAGES]
+
+
 class ProfileForm(forms.ModelForm):
     timezone = forms.ChoiceField(choices=timezone_choices, required=False, label="Time zone")
+    language = forms.ChoiceField(
+        choices=language_choices,
+        required=False,
+        label="Language",
+        help_text="Pages and emails are in this language.",
+    )
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "timezone", "digest_emails"]
+        fields = ["first_name", "last_name", "email", "timezone", "language", "digest_emails"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,11 +11,12 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
 from accounts.badges import loading_page_user
 from accounts.sockets import close_sockets
+from core.i18n import mark_language, request_language
 from core.middleware import BothModesMiddleware
 
 
@@ -48,19 +49,27 @@ def activate_timezone_of(user: object) -> None:
         timezone.deactivate()
 
 
-class UserTimezoneMiddleware(BothModesMiddleware):
-    """Shows times in the signed-in user's own time zone (the site's when they chose none).
+class UserLocaleMiddleware(BothModesMiddleware):
+    """Shows times in the signed-in user's own time zone (the site's when they chose none) and
+    words in their language (core/i18n.py: the profile's, else the browser's).
 
     Sync and async (core/handlers.py runs a sync chain; an async one must not hop for it)."""
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        activate_timezone_of(getattr(request, "user", None))
-        return self.get_response(request)
+        user = getattr(request, "user", None)
+        activate_timezone_of(user)
+        language = request_language(request, user)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            return mark_language(self.get_response(request), language)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         user = await request.auser() if hasattr(request, "auser") else None
         activate_timezone_of(user)
-        return await self.get_response(request)
+        language = request_language(request, user)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            return mark_language(await self.get_response(request), language)
 
 
 # The session's last activity, in whole seconds since the epoch.

@@ -27,6 +27,12 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone.")
 
 
+def validate_language(value: str) -> None:
+    # Checked against the setting, not model choices: a new language needs no migration.
+    if value and value not in dict(settings.LANGUAGES):
+        raise ValidationError(f"“{value}” is not a language Painmap speaks.")
+
+
 @functools.cache
 def available_timezones() -> frozenset[str]:
     """The zone names (~600). Read once per process: zoneinfo opens every file of the time
@@ -78,6 +84,14 @@ class User(AbstractUser):
         default="",
         validators=[validate_timezone],
         help_text="Times are shown in this zone. Empty: the site's time zone.",
+    )
+    language = models.CharField(
+        "language",
+        max_length=8,
+        blank=True,
+        default="",
+        validators=[validate_language],
+        help_text="Pages and emails are in this language. Empty: the browser's language.",
     )
     digest_emails = models.BooleanField(
         "weekly digest email",

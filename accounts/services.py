@@ -42,11 +42,14 @@ class UsernameTaken(Exception):
     """Someone else registered the same username between the caller's check and the insert."""
 
 
-def register_user(*, username: str, email: str, password: str) -> User:
+def register_user(*, username: str, email: str, password: str, language: str = "") -> User:
     """Create a user (who joins Patients). Inputs are validated by the caller's form/serializer;
-    the unique index settles a race between two sign-ups of one name (`UsernameTaken`)."""
+    the unique index settles a race between two sign-ups of one name (`UsernameTaken`). The
+    language is the one the sign-up page was in, which emails use until the profile says else."""
     try:
-        return User.objects.create_user(username=username, email=email.strip(), password=password)
+        return User.objects.create_user(
+            username=username, email=email.strip(), password=password, language=language
+        )
     except IntegrityError as exc:
         if User.objects.filter(username=User.normalize_username(username)).exists():
             raise UsernameTaken(USERNAME_TAKEN) from exc

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", views.sign_out, name="logout"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("profile/", views.profile, name="profile"),
+    path("language/", views.set_language, name="set_language"),
     path("password/", views.password_change, name="password_change"),
     path("export/", views.account_export, name="account_export"),
     path("delete/", views.account_delete, name="account_delete"),

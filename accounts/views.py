@@ -15,9 +15,10 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from accounts import exports, services, throttling
 from accounts.forms import (
@@ -65,6 +66,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     username=form.cleaned_data["username"],
                     email=form.cleaned_data["email"],
                     password=form.cleaned_data["password1"],
+                    language=translation.get_language(),
                 )
             except services.UsernameTaken as exc:  # registered meanwhile by someone else
                 form.add_error("username", str(exc))
@@ -522,3 +524,16 @@ def landing_url(user: User) -> str | None:
     if user.is_patient:
         return reverse("diary:diary")
     return None
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's cookie and safe `next` redirect, and for a
+    signed-in user the profile's language too (which otherwise wins over the cookie)."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

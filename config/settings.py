@@ -111,7 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",  # Django's, with the header's badges
-    "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.UserLocaleMiddleware",  # time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionIdleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -130,6 +130,7 @@ API_MIDDLEWARE = [
     "core.middleware.RejectNulMiddleware",
     "core.middleware.NoStoreMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.AcceptLanguageMiddleware",
 ]
 # Worker threads for HTTP requests, each lent to one request at a time (core/handlers.py).
 # Below DB_POOL_MAX_SIZE on PostgreSQL: the sockets' database thread holds one more connection.
@@ -257,7 +258,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English and Russian (locale/<code>/LC_MESSAGES; a third language is one more .po file, see
+# the README). A page is in the user's profile language, else the browser's (Accept-Language
+# or the header's switcher cookie); the token API follows Accept-Language (core/middleware.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.gzip import GZipMiddleware
+from django.utils import translation
+
+from core.i18n import mark_language
 
 NUL_ERROR = "Addresses must not contain NUL characters."
 ADMIN_NUL_ERROR = "Searches and filters must not contain NUL characters."
@@ -37,6 +40,21 @@ class BothModesMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         raise NotImplementedError
+
+
+class AcceptLanguageMiddleware(BothModesMiddleware):
+    """The token API's language: its human-readable fields (a body part's `label`, error
+    messages) follow Accept-Language; machine fields never change (core/i18n.py)."""
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            return mark_language(self.get_response(request), language)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        language = translation.get_language_from_request(request)
+        with translation.override(language):
+            return mark_language(await self.get_response(request), language)
 
 
 class RejectNulMiddleware(BothModesMiddleware):

@@ -23,7 +23,7 @@ def midday(monkeypatch) -> datetime:
 
 @pytest.fixture(autouse=True)
 def _no_zone_left_active():
-    # A request activates its user's zone on the test's thread (UserTimezoneMiddleware) and
+    # A request activates its user's zone on the test's thread (UserLocaleMiddleware) and
     # nothing resets it: without this, a test's "local" time depends on the test before it.
     timezone.deactivate()
     yield

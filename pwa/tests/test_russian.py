@@ -66,10 +66,10 @@ def test_the_push_card_counts_devices_in_russian(client, patient, keys):  # noqa
     html = client.get("/accounts/profile/").content.decode()
     assert "Уведомления на этом устройстве" in html
     assert ">Включить уведомления</button>" in html
-    assert "2 устройства подписаны" in html
+    assert "2\u00a0устройства подписаны" in html
     for n in range(2, 5):
         patient.push_subscriptions.create(endpoint=f"{ENDPOINT}{n}", p256dh="k", auth="a")
-    assert "5 устройств подписано" in client.get("/accounts/profile/").content.decode()
+    assert "5\u00a0устройств подписано" in client.get("/accounts/profile/").content.decode()
 
 
 def test_push_off_and_subscription_errors_in_russian(client, patient, settings):

@@ -111,9 +111,10 @@ async function offlinePageFollows(page) {
 async function refreshPage(path) {
   const response = await fetch(path, { credentials: "same-origin", redirect: "manual" });
   if (keepable(response)) {
-    await offlinePageFollows(response);
     await keepPage(path, response);
     if (path === CONFIG.home) await keepEntryFormOnce();
+    // Headers stay readable once the body is kept.
+    await offlinePageFollows(response).catch(function () {});
   } else if (response.type === "opaqueredirect" || response.status === 403) {
     await forgetPages(); // signed out, or not a patient: nothing of theirs to keep
   }
@@ -129,7 +130,7 @@ async function fromNetworkKeepingPage(event, url) {
             return url.pathname === CONFIG.home ? keepEntryFormOnce() : undefined;
           })
           .then(function () {
-            return offlinePageFollows(response);
+            return offlinePageFollows(response).catch(function () {});
           }),
       );
     } else if (response.type === "opaqueredirect") {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -36,7 +37,7 @@ CONFLICT = OpenApiResponse(ErrorSerializer, description="Changed by someone else
 class StrictCharField(serializers.CharField):
     """A CharField that takes text only: DRF would turn a number or a boolean into a string."""
 
-    default_error_messages = {"not_a_string": "Expected a string."}
+    default_error_messages = {"not_a_string": gettext_lazy("Expected a string.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -45,7 +46,7 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictEmailField(serializers.EmailField):
-    default_error_messages = {"not_a_string": "Expected a string."}
+    default_error_messages = {"not_a_string": gettext_lazy("Expected a string.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -56,7 +57,7 @@ class StrictEmailField(serializers.EmailField):
 class StrictBooleanField(serializers.BooleanField):
     """true or false only: DRF would also take 0, 1, "yes" and "off"."""
 
-    default_error_messages = {"not_a_boolean": "Expected true or false."}
+    default_error_messages = {"not_a_boolean": gettext_lazy("Expected true or false.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
@@ -71,7 +72,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     if isinstance(exc, RequestDataTooBig):
         # Raised when the view first reads request.data; Django would answer an HTML 400.
-        return Response({"error": BODY_TOO_LARGE}, status=400)
+        return Response({"error": gettext(BODY_TOO_LARGE)}, status=400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -86,7 +87,7 @@ class BadRequest(exceptions.APIException):
     """A 400 answered as one {"error": message} (not as field errors): raise it from a view."""
 
     status_code = 400
-    default_detail = "Bad request."
+    default_detail = gettext_lazy("Bad request.")
     default_code = "bad_request"
 
 
@@ -94,4 +95,4 @@ def error(message: str, status: int, headers: dict[str, str] | None = None) -> R
     return Response({"error": message}, status=status, headers=headers)
 
 
-BODY_TOO_LARGE = "The request body is too large."
+BODY_TOO_LARGE = gettext_noop("The request body is too large.")

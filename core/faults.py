@@ -23,6 +23,8 @@ import sys
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from core.middleware import BothModesMiddleware
 
@@ -30,8 +32,11 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5  # seconds: a restarting PostgreSQL is usually back by then
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-UNAVAILABLE = "The database is unavailable just now. Please try again in a few seconds."
-SERVER_ERROR = "Something went wrong on our side. Please try again in a moment."
+# English message ids: said with gettext() in the request's language (_language).
+UNAVAILABLE = gettext_noop(
+    "The database is unavailable just now. Please try again in a few seconds."
+)
+SERVER_ERROR = gettext_noop("Something went wrong on our side. Please try again in a moment.")
 
 
 def transient(exc: BaseException) -> bool:
@@ -49,11 +54,12 @@ def _drop_connections() -> None:
 
 def unavailable(request: HttpRequest) -> HttpResponse:
     """The 503 for a database error: JSON under /api/, the friendly page otherwise."""
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"error": UNAVAILABLE}, status=503)
-    else:
-        # A template of its own, without base.html: its context processors query the database.
-        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    with translation.override(_language(request)):
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"error": gettext(UNAVAILABLE)}, status=503)
+        else:
+            # A template of its own, without base.html: its context processors query the database.
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     return response
 
@@ -76,9 +82,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exception()
     if isinstance(exc, DatabaseError):
         return _database_error(request, exc)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": SERVER_ERROR}, status=500)
-    return HttpResponse(loader.render_to_string("500.html"), status=500)
+    with translation.override(_language(request)):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"error": gettext(SERVER_ERROR)}, status=500)
+        return HttpResponse(loader.render_to_string("500.html"), status=500)
+
+
+def _language(request: HttpRequest) -> str:
+    """The page's language when the language middleware ran (the profile's), else the
+    browser's: an error in a layer above it (the session, the user) has no other."""
+    return getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
 
 
 class DatabaseFaultMiddleware(BothModesMiddleware):

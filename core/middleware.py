@@ -8,11 +8,13 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from core.i18n import mark_language
 
-NUL_ERROR = "Addresses must not contain NUL characters."
-ADMIN_NUL_ERROR = "Searches and filters must not contain NUL characters."
+# English message ids, said with gettext() in the browser's language (no user is loaded yet).
+NUL_ERROR = gettext_noop("Addresses must not contain NUL characters.")
+ADMIN_NUL_ERROR = gettext_noop("Searches and filters must not contain NUL characters.")
 
 
 class BothModesMiddleware:
@@ -76,13 +78,23 @@ class RejectNulMiddleware(BothModesMiddleware):
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse | None:
         if "\x00" in request.path:
+            text = _said(request, NUL_ERROR)
             if request.path.startswith("/api/"):
-                return JsonResponse({"error": NUL_ERROR}, status=400)
-            return HttpResponseBadRequest(NUL_ERROR, content_type="text/plain; charset=utf-8")
+                return JsonResponse({"error": text}, status=400)
+            return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
         if request.path.startswith("/admin/") and _nul_in_query(request):
             # The admin's search (?q=) and filters send every value to the database.
-            return HttpResponseBadRequest(ADMIN_NUL_ERROR, content_type="text/plain; charset=utf-8")
+            return HttpResponseBadRequest(
+                _said(request, ADMIN_NUL_ERROR), content_type="text/plain; charset=utf-8"
+            )
         return None
+
+
+def _said(request: HttpRequest, message: str) -> str:
+    """A message in the browser's language (cookie, then Accept-Language): this runs before
+    the language middleware, and the token API follows Accept-Language anyway."""
+    with translation.override(translation.get_language_from_request(request)):
+        return gettext(message)
 
 
 def _nul_in_query(request: HttpRequest) -> bool:

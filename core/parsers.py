@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from django.utils.translation import gettext
 from rest_framework import exceptions, parsers
 
 from core import client_json
@@ -32,9 +33,12 @@ class JSONParser(parsers.JSONParser):
             text = stream.read().decode(encoding)
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(
-                f"JSON parse error - the body is not {encoding} text."
+                gettext("JSON parse error - the body is not %(encoding)s text.")
+                % {"encoding": encoding}
             ) from exc
         try:
             return client_json.loads(text)
         except client_json.BadJSON as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+            raise exceptions.ParseError(
+                gettext("JSON parse error - %(reason)s") % {"reason": exc}
+            ) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -46,12 +47,12 @@ def _peer(request: Request, username: str, *, to_send: bool = False) -> User:
         Q(is_active=True) | Q(deleted_at__isnull=False), username=username
     ).first()
     if peer is None:
-        raise exceptions.NotFound("No user with that username.")
+        raise exceptions.NotFound(gettext("No user with that username."))
     if peer.pk == request.user.pk:
-        raise BadRequest("You cannot chat with yourself.")
+        raise BadRequest(gettext("You cannot chat with yourself."))
     if to_send and not services.can_chat(request.user, peer):
         raise exceptions.PermissionDenied(
-            services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND
+            gettext(services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND)
         )
     return peer
 
@@ -87,9 +88,11 @@ def conversations(request: Request) -> Response:
         return Response({"unique_peers": peers})
     username = request.data.get("peer_username") if hasattr(request.data, "get") else None
     if not isinstance(username, str) or not username.strip():
-        return error("peer_username is required.", status.HTTP_400_BAD_REQUEST)
+        return error(gettext("peer_username is required."), status.HTTP_400_BAD_REQUEST)
     if "\x00" in username:  # PostgreSQL cannot even compare such text: a 500 otherwise
-        return error("peer_username must not contain NUL characters.", status.HTTP_400_BAD_REQUEST)
+        return error(
+            gettext("peer_username must not contain NUL characters."), status.HTTP_400_BAD_REQUEST
+        )
     peer = _peer(request, username.strip(), to_send=True)
     return Response(
         {
@@ -147,4 +150,4 @@ def delete_conversation(request: Request, peer: str) -> Response:
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(request: Request, rest: str = "") -> Response:
     """Any other path under /api/chat/ (e.g. a username with a slash): JSON, not an HTML 404."""
-    return error("Not found.", status.HTTP_404_NOT_FOUND)
+    return error(gettext("Not found."), status.HTTP_404_NOT_FOUND)

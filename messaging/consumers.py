@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,7 +26,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import access
 from accounts.models import User
@@ -37,8 +39,10 @@ from accounts.sockets import (
 )
 from accounts.ws_auth import credentials_valid, still_signed_in
 from core import client_json
+from core.i18n import request_language
 from core.prepared import PreparedQuery
 from core.realtime import SocketConsumer, on_database_thread, store_message
+from core.realtime.auth import cookies
 from messaging import services
 from messaging.models import Message, conversations_for, pair_group, user_group
 
@@ -49,8 +53,12 @@ RACE_WINDOW = 200
 # A socket that sends checks its credential again at most this often (seconds), in case a
 # close event was lost (the channel layer is best effort).
 CREDENTIALS_RECHECK = 60.0
-STORE_FAILED = "Your message could not be stored just now. Please send it again."
-FRAME_TOO_LARGE = "The frame is too large."
+# Error frames' texts: English message ids, said in the socket's language (socket_language).
+STORE_FAILED = gettext_noop("Your message could not be stored just now. Please send it again.")
+FRAME_TOO_LARGE = gettext_noop("The frame is too large.")
+TOO_MANY = gettext_noop("Too many messages: slow down a little.")
+NOT_JSON = gettext_noop('Frames must be JSON: {"message": "..."}.')
+NOT_AN_OBJECT = gettext_noop('Frames must be JSON objects with a "message".')
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,31 @@ logger = logging.getLogger(__name__)
 def _query(scope: dict[str, Any]) -> dict[str, str]:
     parsed = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     return {key: values[0] for key, values in parsed.items()}
+
+
+def socket_language(scope: dict[str, Any], user: User) -> str:
+    """The language a socket's fragments and error texts are in, chosen once when it connects.
+
+    The rule of the pages (core.i18n.request_language): the profile's language, else the
+    browser's: the header switcher's cookie, then Accept-Language, both in the handshake's
+    headers (a browser sends the page's cookies and Accept-Language with the socket). So the
+    chat page and the fragments pushed into it are in the same language, also for a person who
+    chose none; an API client gets its profile's language, else its Accept-Language, like the
+    token API. It is read from the scope, never the database: no cost on the chat path. A
+    language changed while the socket is open applies from its next connection.
+
+    Every socket renders its own frames (a message pushed to a pair is rendered by each of
+    their sockets, in the viewer's time zone already), so a Russian and an English participant
+    each get their own words, and the work per socket is the same as before.
+    """
+    accept = ""
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            accept = value.decode("latin-1")
+    handshake = SimpleNamespace(
+        COOKIES=cookies(scope), META={"HTTP_ACCEPT_LANGUAGE": accept}, path_info="/"
+    )
+    return request_language(handshake, user)  # type: ignore[arg-type]
 
 
 def user_timezone(user: User) -> AbstractContextManager[None]:
@@ -221,8 +254,8 @@ class JsonDialect:
 
     marks_read = False  # an API client says what it read (the REST API)
 
-    def __init__(self, user: User, peer: User) -> None:
-        self.user, self.peer = user, peer
+    def __init__(self, user: User, peer: User, language: str) -> None:
+        self.user, self.peer, self.language = user, peer, language
 
     def history(self, messages: list[Message]) -> list[str]:
         return [json.dumps(services.message_data(m)) for m in messages]
@@ -253,8 +286,8 @@ class HtmlDialect:
 
     marks_read = True  # an open chat box counts as seen
 
-    def __init__(self, user: User, peer: User) -> None:
-        self.user, self.peer = user, peer
+    def __init__(self, user: User, peer: User, language: str) -> None:
+        self.user, self.peer, self.language = user, peer, language
 
     def history_limit(self, after: int) -> int | None:
         # The page already shows the latest messages; a reconnect catches up to HTML_CATCH_UP.
@@ -302,7 +335,8 @@ class HtmlDialect:
         )
 
     def _render(self, template: str, context: dict[str, Any]) -> str:
-        with user_timezone(self.user):
+        # In the viewer's zone and language (socket_language): each socket renders its own.
+        with user_timezone(self.user), translation.override(self.language):
             return render_to_string(template, {"viewer": self.user, "peer": self.peer, **context})
 
 
@@ -332,7 +366,8 @@ class ChatConsumer(SignedInConsumer):
         self.user, self.peer = user, peer
         query = _query(self.scope)
         dialect = HtmlDialect if query.get("html") == "1" else JsonDialect
-        self.dialect = dialect(user, peer)
+        self.language = socket_language(self.scope, user)
+        self.dialect = dialect(user, peer, self.language)
         try:
             after = max(0, int(query.get("after", "0")))
         except ValueError:
@@ -362,7 +397,7 @@ class ChatConsumer(SignedInConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.rate_limit.allow():
-            await self._error("Too many messages: slow down a little.")
+            await self._error(TOO_MANY)
             return
         raw = text_data if text_data is not None else bytes_data or b""
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # a request body's limit holds for frames
@@ -372,10 +407,10 @@ class ChatConsumer(SignedInConsumer):
         try:
             frame = client_json.loads(raw)
         except client_json.BadJSON:  # too deep, not UTF-8 or not JSON: this frame only
-            await self._error('Frames must be JSON: {"message": "..."}.')
+            await self._error(NOT_JSON)
             return
         if not isinstance(frame, dict) or "message" not in frame:
-            await self._error('Frames must be JSON objects with a "message".')
+            await self._error(NOT_AN_OBJECT)
             return
         client_id = None
         try:
@@ -387,7 +422,7 @@ class ChatConsumer(SignedInConsumer):
                 client_id=client_id,
             )
         except services.MessageError as exc:
-            await self._error(str(exc), client_id)
+            await self._error(exc, client_id)
             return
         except DatabaseError:
             # Only this message failed (the batcher stored the rest of its batch); the socket
@@ -400,10 +435,17 @@ class ChatConsumer(SignedInConsumer):
             self.sent_ids.add(sent.message.pk)
             await self.send(text_data=self.dialect.message(sent.message))
 
-    async def _error(self, text: str, client_id: uuid.UUID | None = None) -> None:
+    async def _error(
+        self, text: str | services.MessageError, client_id: uuid.UUID | None = None
+    ) -> None:
         """An error frame; it names the frame's client_id when it had one, so that a client
-        knows which message it is about and does not send it again."""
-        await self.send(text_data=self.dialect.error(text, client_id))
+        knows which message it is about and does not send it again. `text` is an English
+        message id (or a MessageError): its words are in the socket's language, the frame's
+        keys ("error", "client_id") never change."""
+        with translation.override(self.language):
+            said = str(text) if isinstance(text, services.MessageError) else gettext(text)
+            frame = self.dialect.error(said, client_id)
+        await self.send(text_data=frame)
 
     async def _mark_read(self, up_to_id: int) -> None:
         try:
@@ -452,6 +494,7 @@ class InboxConsumer(SignedInConsumer):
             return
         self.user: User = user
         self.with_list = _query(self.scope).get("list") == "1"
+        self.language = socket_language(self.scope, user)
         await self.join(user_group(user.pk))
         await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
         await self.inbox_changed({})
@@ -465,7 +508,7 @@ class InboxConsumer(SignedInConsumer):
         except DatabaseError:  # the next change refreshes the badge; the socket stays open
             logger.warning("Could not refresh the inbox of user %s", self.user.pk)
             return
-        with user_timezone(self.user):
+        with user_timezone(self.user), translation.override(self.language):
             html = render_to_string("messaging/nav.html#unread-badge", {"oob": True, **context})
             if self.with_list:
                 html += render_to_string(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from messaging import services
@@ -9,8 +10,10 @@ from messaging import services
 class StartConversationForm(forms.Form):
     username = forms.CharField(
         max_length=150,
-        label="Start a conversation",
-        widget=forms.TextInput(attrs={"placeholder": "Username", "autocomplete": "off"}),
+        label=gettext_lazy("Start a conversation"),
+        widget=forms.TextInput(
+            attrs={"placeholder": gettext_lazy("Username"), "autocomplete": "off"}
+        ),
     )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
@@ -21,9 +24,14 @@ class StartConversationForm(forms.Form):
         username = self.cleaned_data["username"].strip()
         peer = User.objects.filter(username=username, is_active=True).first()
         if peer is None:
-            raise forms.ValidationError(f"There is no user called “{username}”.")
+            raise forms.ValidationError(
+                gettext("There is no user called “%(username)s”.") % {"username": username}
+            )
         if peer.pk == self.user.pk:
-            raise forms.ValidationError("You cannot start a conversation with yourself.")
+            raise forms.ValidationError(gettext("You cannot start a conversation with yourself."))
         if not services.can_chat(self.user, peer):
-            raise forms.ValidationError(f"You cannot message “{username}”: {services.CANNOT_SEND}")
+            raise forms.ValidationError(
+                gettext("You cannot message “%(username)s”: %(reason)s")
+                % {"username": username, "reason": gettext(services.CANNOT_SEND)}
+            )
         return peer

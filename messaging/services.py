@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import access
 from accounts.models import User
@@ -22,7 +23,20 @@ from messaging.models import MAX_LENGTH, Message, pair_group, user_group
 
 
 class MessageError(ValueError):
-    """Input a person can fix: said back to them as it is, never a 500."""
+    """Input a person can fix: said back to them as it is, never a 500.
+
+    It holds an English message id (and its %(name)s values) and says it in the language active
+    when it is shown (`str(error)`): a socket's error frame is then in the socket user's
+    language, whichever thread stored (or refused) the message.
+    """
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.values = values
+
+    def __str__(self) -> str:
+        text = gettext(self.args[0])
+        return text % self.values if self.values else text
 
 
 def can_chat(a: User, b: User) -> bool:
@@ -33,28 +47,31 @@ def can_chat(a: User, b: User) -> bool:
     return access.can_chat(a, b)
 
 
-CANNOT_SEND = (
+# English message ids (gettext_noop): shown with gettext() where they are said to someone.
+CANNOT_SEND = gettext_noop(
     "You can only message a doctor you share an active care link with. "
     "Ask for a link under Find a doctor."
 )
-PEER_DELETED = "This person deleted their account. The conversation is read-only."
+PEER_DELETED = gettext_noop("This person deleted their account. The conversation is read-only.")
 
 
 def clean_text(text: Any) -> str:
     """The message text, trimmed, or MessageError saying why it cannot be stored."""
     if not isinstance(text, str):
-        raise MessageError("The message must be text.")
+        raise MessageError(gettext_noop("The message must be text."))
     text = text.strip()
     if not text:
-        raise MessageError("The message is empty.")
+        raise MessageError(gettext_noop("The message is empty."))
     if len(text) > MAX_LENGTH:
-        raise MessageError(f"The message is longer than {MAX_LENGTH} characters.")
+        raise MessageError(
+            gettext_noop("The message is longer than %(max)s characters."), max=MAX_LENGTH
+        )
     if "\x00" in text:
-        raise MessageError("The message must not contain NUL characters.")
+        raise MessageError(gettext_noop("The message must not contain NUL characters."))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates from a crafted JSON frame
-        raise MessageError("The message is not valid Unicode text.") from exc
+        raise MessageError(gettext_noop("The message is not valid Unicode text.")) from exc
     return text
 
 
@@ -90,7 +107,7 @@ class Sent:
     created: bool
 
 
-CLIENT_ID_REUSED = "This client_id was already used for another message."
+CLIENT_ID_REUSED = gettext_noop("This client_id was already used for another message.")
 
 
 def clean_client_id(value: Any) -> uuid.UUID | None:
@@ -98,11 +115,11 @@ def clean_client_id(value: Any) -> uuid.UUID | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 36:
-        raise MessageError("client_id must be a UUID.")
+        raise MessageError(gettext_noop("client_id must be a UUID."))
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise MessageError("client_id must be a UUID.") from exc
+        raise MessageError(gettext_noop("client_id must be a UUID.")) from exc
 
 
 def send_message(

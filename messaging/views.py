@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access, badges
@@ -32,7 +33,7 @@ def _peer(request: HttpRequest, username: str) -> User:
         .first()
     )
     if peer is None or peer.pk == request.user.pk:
-        raise Http404("No such conversation.")
+        raise Http404(gettext("No such conversation."))
     return peer
 
 
@@ -74,9 +75,9 @@ def _send_from_form(request: HttpRequest, peer: User) -> tuple[Message | None, s
     """Store the posted message through the one write path; (message, error, status)."""
     if not access.can_chat(request.user, peer, active_link=peer.active_link):
         # The page's "Sending is closed" box says why.
-        return None, "Your message was not sent.", 403
+        return None, gettext("Your message was not sent."), 403
     if form_sends().hit(str(request.user.pk)) is not None:
-        return None, "Too many messages: slow down a little.", 429
+        return None, gettext("Too many messages: slow down a little."), 429
     try:
         message = services.send_message(
             sender=request.user, receiver=peer, text=request.POST.get("message", "")
@@ -118,7 +119,9 @@ def chat(request: HttpRequest, username: str) -> HttpResponse:
             "chat_messages": messages_,
             "has_older": has_older,
             "can_send": access.can_chat(request.user, peer, active_link=peer.active_link),
-            "cannot_send": services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND,
+            "cannot_send": gettext(
+                services.PEER_DELETED if peer.is_deleted else services.CANNOT_SEND
+            ),
         },
         status=status,
     )
@@ -131,7 +134,7 @@ def older(request: HttpRequest, username: str) -> HttpResponse:
     try:
         before = int(request.GET["before"])
     except (KeyError, ValueError):
-        return HttpResponse("A message id is needed in ?before=.", status=400)
+        return HttpResponse(gettext("A message id is needed in ?before=."), status=400)
     messages_, has_older = _page(request.user, peer, before=before)
     return render(
         request,
@@ -147,7 +150,13 @@ def delete(request: HttpRequest, username: str) -> HttpResponse:
     if request.method == "POST":
         count = services.delete_conversation(user=request.user, peer=peer)
         messages.success(
-            request, f"The conversation with {peer.username} was deleted ({count} messages)."
+            request,
+            ngettext(
+                "The conversation with %(username)s was deleted (%(count)s message).",
+                "The conversation with %(username)s was deleted (%(count)s messages).",
+                count,
+            )
+            % {"username": peer.username, "count": count},
         )
         return redirect("chat-inbox")
     count = Message.objects.between(request.user, peer).count()

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from pywebpush import WebPushException, webpush
 
 from accounts.models import User
+from core.i18n import language_of
 from pwa.models import PushSubscription
 
 if TYPE_CHECKING:
@@ -32,7 +34,8 @@ logger = logging.getLogger(__name__)
 # How long a push service keeps a notification for a browser that is off (seconds).
 PUSH_TTL = 12 * 60 * 60
 PUSH_TIMEOUT = 10
-DISABLED = (
+# An English message id: shown with gettext() in the reader's language.
+DISABLED = gettext_noop(
     "Push notifications are not set up on this server (it needs VAPID keys); "
     "reminders come by email."
 )
@@ -71,24 +74,24 @@ def subscription_problem(endpoint: object, p256dh: object, auth: object) -> str:
     posts to it, so it must not be any URL a user likes, such as an address inside our network).
     """
     if not (isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)):
-        return "A subscription needs endpoint, keys.p256dh and keys.auth as text."
+        return gettext("A subscription needs endpoint, keys.p256dh and keys.auth as text.")
     if len(endpoint) > 1000:
-        return "The endpoint is too long."
+        return gettext("The endpoint is too long.")
     parts = urlsplit(endpoint)
     host = (parts.hostname or "").lower()
     allowed_hosts = [suffix.lower() for suffix in settings.PUSH_SERVICE_HOSTS]
     if not any(host == s or host.endswith("." + s.lstrip(".")) for s in allowed_hosts):
-        return "The endpoint is not a known push service."
+        return gettext("The endpoint is not a known push service.")
     if parts.scheme != "https" and not (
         parts.scheme == "http" and host in settings.PUSH_HTTP_HOSTS
     ):
-        return "The endpoint must be an https URL."
+        return gettext("The endpoint must be an https URL.")
     key = _b64url_bytes(p256dh)
     if key is None or len(key) != 65 or key[0] != 4:
-        return "keys.p256dh is not a P-256 public key (base64url, 65 bytes)."
+        return gettext("keys.p256dh is not a P-256 public key (base64url, 65 bytes).")
     secret = _b64url_bytes(auth)
     if secret is None or len(secret) != 16:
-        return "keys.auth is not a 16-byte secret (base64url)."
+        return gettext("keys.auth is not a 16-byte secret (base64url).")
     return ""
 
 
@@ -159,11 +162,8 @@ class PushChannel:
         return vapid_keys() is not None and user.push_subscriptions.exists()
 
     def deliver(self, notice: Notice) -> bool:
-        sent = send_push(
-            user=notice.user,
-            title=notice.subject,
-            body=notice.text,
-            link=notice.link,
-            tag="reminder",
-        )
+        # The words in the recipient's language (a Notice's texts may be lazy translations).
+        with translation.override(language_of(notice.user)):
+            title, body = str(notice.subject), str(notice.text)
+        sent = send_push(user=notice.user, title=title, body=body, link=notice.link, tag="reminder")
         return sent > 0

@@ -8,4 +8,5 @@ urlpatterns = [
     path("subscribe/", views.push_subscribe, name="push-subscribe"),
     path("unsubscribe/", views.push_unsubscribe, name="push-unsubscribe"),
     path("test/", views.push_test, name="push-test"),
+    path("offline/", views.offline_page, name="pwa-offline"),
 ]

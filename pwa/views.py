@@ -17,9 +17,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from pwa import push
@@ -81,6 +82,9 @@ def _worker_source() -> str:
         "hashedStatic": not settings.DEBUG,
         "icon": static("img/icons/icon-192.png"),
         "home": reverse("diary:diary"),
+        # The page shown offline for any other page: rendered by the server in the person's
+        # language and kept (the worker has no catalog, so it carries no words of its own).
+        "offlinePage": reverse("pwa-offline"),
     }
     head = f"const CONFIG = {json.dumps(config)};\n"
     return head + _read("js/sw.js").decode()
@@ -103,13 +107,21 @@ def service_worker(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def offline_page(request: HttpRequest) -> HttpResponse:
+    """What the service worker shows offline for a page it did not keep, in the language of
+    whoever fetched it (the worker fetches it again when the kept diary's language changes).
+    It names no one and holds nothing of anyone's: kept across sign-outs."""
+    return render(request, "pwa/offline.html", {"home": reverse("diary:diary")})
+
+
+@require_GET
 def manifest(request: HttpRequest) -> JsonResponse:
     home = reverse("diary:diary")
     data = {
         "id": home,
-        "name": "Painmap — pain diary",
+        "name": gettext("Painmap — pain diary"),
         "short_name": "Painmap",
-        "description": "Record where and how much it hurts, also without a connection.",
+        "description": gettext("Record where and how much it hurts, also without a connection."),
         "start_url": home,
         "scope": "/",
         "display": "standalone",
@@ -141,10 +153,12 @@ def _json_body(request: HttpRequest) -> dict | None:
 def push_subscribe(request: HttpRequest) -> JsonResponse:
     """Keep this browser's PushSubscription (its toJSON(): endpoint and keys)."""
     if push.vapid_keys() is None:
-        return JsonResponse({"error": push.DISABLED}, status=409)
+        return JsonResponse({"error": gettext(push.DISABLED)}, status=409)
     data = _json_body(request)
     if data is None:
-        return JsonResponse({"error": "Send the subscription as a JSON object."}, status=400)
+        return JsonResponse(
+            {"error": gettext("Send the subscription as a JSON object.")}, status=400
+        )
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
     if problem := push.subscription_problem(endpoint, p256dh, auth):
@@ -160,7 +174,7 @@ def push_unsubscribe(request: HttpRequest) -> JsonResponse:
     data = _json_body(request)
     endpoint = data.get("endpoint") if data else None
     if not isinstance(endpoint, str) or not endpoint:
-        return JsonResponse({"error": 'Send {"endpoint": ...} as JSON.'}, status=400)
+        return JsonResponse({"error": gettext('Send {"endpoint": ...} as JSON.')}, status=400)
     deleted = push.unsubscribe(user=request.user, endpoint=endpoint)
     count = request.user.push_subscriptions.count()
     return JsonResponse({"deleted": deleted, "devices": count})
@@ -171,21 +185,33 @@ def push_unsubscribe(request: HttpRequest) -> JsonResponse:
 def push_test(request: HttpRequest) -> HttpResponse:
     """The profile's "Send a test notification" (a plain form: works without JavaScript)."""
     if push.vapid_keys() is None:
-        messages.error(request, push.DISABLED)
+        messages.error(request, gettext(push.DISABLED))
     elif not request.user.push_subscriptions.exists():
-        messages.error(request, "No device of yours is subscribed: turn notifications on first.")
+        messages.error(
+            request, gettext("No device of yours is subscribed: turn notifications on first.")
+        )
     else:
         sent = push.send_push(
             user=request.user,
             title="Painmap",
-            body="Notifications work on this device.",
+            # The person who asked is the recipient: the page's language is theirs.
+            body=gettext("Notifications work on this device."),
             link=reverse("diary:diary"),
             tag="test",
         )
         if sent:
-            messages.success(request, f"A test notification was sent to {sent} device(s).")
+            messages.success(
+                request,
+                ngettext(
+                    "A test notification was sent to %(count)s device.",
+                    "A test notification was sent to %(count)s devices.",
+                    sent,
+                )
+                % {"count": sent},
+            )
         else:
             messages.error(
-                request, "The push service did not take the notification. Try turning it on again."
+                request,
+                gettext("The push service did not take the notification. Try turning it on again."),
             )
     return redirect(f"{reverse('profile')}#push")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from pwa import push
 
@@ -18,7 +19,7 @@ def push_section(context: Any) -> dict[str, Any]:
         "enabled": keys is not None,
         "public_key": keys.public_key if keys else "",
         "devices": user.push_subscriptions.count() if keys else 0,
-        "disabled_reason": push.DISABLED,
+        "disabled_reason": gettext(push.DISABLED),
         "csrf_token": context.get("csrf_token"),
         "csp_nonce": context.get("csp_nonce"),
     }

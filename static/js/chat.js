@@ -114,8 +114,8 @@
   // conversation may no longer send; the ws extension does not reconnect after either, so the
   // box must say so instead of queueing messages that will never leave.
   const CLOSED = {
-    4401: "You were signed out. Reload the page and sign in again to keep chatting.",
-    4403: "Sending is closed for this conversation now. Reload the page to see why.",
+    4401: gettext("You were signed out. Reload the page and sign in again to keep chatting."),
+    4403: gettext("Sending is closed for this conversation now. Reload the page to see why."),
   };
   document.addEventListener("htmx:wsClose", function (event) {
     document.getElementById("chat")?.classList.add("chat-offline");
@@ -139,6 +139,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     document
       .getElementById("chat-input")
-      ?.setAttribute("placeholder", "Write a message… (Enter sends, Shift+Enter for a new line)");
+      ?.setAttribute(
+        "placeholder",
+        gettext("Write a message… (Enter sends, Shift+Enter for a new line)"),
+      );
   });
 })();

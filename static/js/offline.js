@@ -100,7 +100,7 @@
 
   function describe(form, kind) {
     if (kind === "note") {
-      return "Note: " + (form.elements.title?.value || "").trim();
+      return interpolate(gettext("Note: %s"), [(form.elements.title?.value || "").trim()]);
     }
     const parts = [];
     form.querySelectorAll('input[type=hidden][name="body_part"]').forEach(function (input) {
@@ -111,9 +111,9 @@
     const type = form.querySelector('input[name="pain_type"]:checked');
     const intensity = form.querySelector('input[name="intensity"]:checked');
     return [
-      parts.join(" and ") || "No body part chosen",
-      type ? labelFor(form, type).toLowerCase() : "no kind chosen",
-      intensity ? intensity.value + "/10" : "no strength chosen",
+      parts.join(gettext(" and ")) || gettext("No body part chosen"),
+      type ? labelFor(form, type).toLowerCase() : gettext("no kind chosen"),
+      intensity ? intensity.value + "/10" : gettext("no strength chosen"),
     ].join(", ");
   }
 
@@ -152,8 +152,10 @@
     message.className = "alert alert-info py-2 offline-kept";
     message.id = "offline-kept";
     message.setAttribute("role", "status");
-    message.textContent =
-      "Kept on this device: " + item.summary + ". It is sent when the connection returns.";
+    message.textContent = interpolate(
+      gettext("Kept on this device: %s. It is sent when the connection returns."),
+      [item.summary],
+    );
     if (box && box.id === "entry-panel") {
       const body = box.querySelector(".card-body");
       body.replaceChildren(message);
@@ -182,11 +184,12 @@
     return section;
   }
 
+  // The catalog is inline in the page (base.html), so these are in the page's language.
   const STATES = {
-    waiting: "waiting to sync",
-    sending: "sending…",
-    signin: "waiting: sign in again to send it",
-    refused: "not saved",
+    waiting: gettext("waiting to sync"),
+    sending: gettext("sending…"),
+    signin: gettext("waiting: sign in again to send it"),
+    refused: gettext("not saved"),
   };
 
   const BADGES = {
@@ -211,11 +214,11 @@
     if (item.state === "refused") {
       const reason = document.createElement("p");
       reason.className = "offline-reason mb-1";
-      reason.textContent = "The server refused it: " + item.reason;
+      reason.textContent = interpolate(gettext("The server refused it: %s"), [item.reason]);
       const dismiss = document.createElement("button");
       dismiss.type = "button";
       dismiss.className = "btn btn-sm btn-outline-secondary offline-dismiss";
-      dismiss.textContent = "Dismiss";
+      dismiss.textContent = gettext("Dismiss");
       dismiss.addEventListener("click", function () {
         drop(item.client_id).then(render);
       });
@@ -233,19 +236,42 @@
     const refused = items.length - pending;
     const lines = [];
     if (offline) {
-      let line = "You are offline.";
+      lines.push(gettext("You are offline."));
       if (document.getElementById("chat")) {
-        line += " The chat reconnects by itself when the connection returns.";
+        lines.push(gettext("The chat reconnects by itself when the connection returns."));
       } else if (document.getElementById("entry-panel") || document.getElementById("note-form")) {
-        line += " What you record here is kept on this device and sent when the connection returns.";
+        lines.push(
+          gettext("What you record here is kept on this device and sent when the connection returns."),
+        );
       } else {
-        line += " Your diary and notes open without a connection; other pages need one.";
+        lines.push(gettext("Your diary and notes open without a connection; other pages need one."));
       }
-      lines.push(line);
     }
-    if (offline && needsConnection) lines.push("That needs a connection: try again when online.");
-    if (pending) lines.push(pending + " waiting to sync.");
-    if (refused) lines.push(refused + " could not be saved: see why below.");
+    if (offline && needsConnection) {
+      lines.push(gettext("That needs a connection: try again when online."));
+    }
+    if (pending) {
+      lines.push(
+        interpolate(
+          ngettext("%(count)s waiting to sync.", "%(count)s waiting to sync.", pending),
+          { count: pending },
+          true,
+        ),
+      );
+    }
+    if (refused) {
+      lines.push(
+        interpolate(
+          ngettext(
+            "%(count)s could not be saved: see why below.",
+            "%(count)s could not be saved: see why below.",
+            refused,
+          ),
+          { count: refused },
+          true,
+        ),
+      );
+    }
     status.textContent = lines.join(" ");
     status.hidden = lines.length === 0;
     status.classList.toggle("pm-offline-refused", refused > 0);
@@ -266,7 +292,7 @@
       const heading = document.createElement("h2");
       heading.className = "h6";
       heading.id = "offline-outbox-heading";
-      heading.textContent = "On this device, not yet in your diary";
+      heading.textContent = gettext("On this device, not yet in your diary");
       const list = document.createElement("ul");
       list.className = "list-unstyled mb-0 offline-list";
       items.forEach(function (item) {
@@ -296,7 +322,7 @@
         const text = el.textContent.replace(/\s+/g, " ").trim();
         if (text && !texts.includes(text)) texts.push(text);
       });
-      return texts.join(" ") || "the answer was " + response.status + ".";
+      return texts.join(" ") || interpolate(gettext("the answer was %s."), [response.status]);
     });
   }
 
@@ -403,13 +429,20 @@
   // What the server would refuse at once is said here, before anything is kept.
   function missing(form) {
     if (form.dataset.offline === "note") {
-      return (form.elements.title?.value || "").trim() ? "" : "Give the note a title.";
+      return (form.elements.title?.value || "").trim() ? "" : gettext("Give the note a title.");
     }
     const problems = [];
-    if (!new FormData(form).getAll("body_part").some(Boolean)) problems.push("where it hurts");
-    if (!form.querySelector('input[name="pain_type"]:checked')) problems.push("the kind of pain");
-    if (!form.querySelector('input[name="intensity"]:checked')) problems.push("how strong it is");
-    return problems.length ? "Choose " + problems.join(", ") + "." : "";
+    if (!new FormData(form).getAll("body_part").some(Boolean)) {
+      problems.push(gettext("where it hurts"));
+    }
+    if (!form.querySelector('input[name="pain_type"]:checked')) {
+      problems.push(gettext("the kind of pain"));
+    }
+    if (!form.querySelector('input[name="intensity"]:checked')) {
+      problems.push(gettext("how strong it is"));
+    }
+    // One sentence with the list at its end: a translation may put a colon before it.
+    return problems.length ? interpolate(gettext("Choose %s."), [problems.join(", ")]) : "";
   }
 
   function keepOrSay(form) {
@@ -486,7 +519,9 @@
       if (labels.length) select.closest(".mb-3")?.remove();
     }
     const heading = panel.querySelector("#entry-panel-heading");
-    if (heading && labels.length) heading.textContent = "Record pain: " + labels.join(" and ");
+    if (heading && labels.length) {
+      heading.textContent = interpolate(gettext("Record pain: %s"), [labels.join(gettext(" and "))]);
+    }
     // A new recording: its own id and the time now, not the ones the kept form was made with.
     if (form.elements.client_id) form.elements.client_id.value = newClientId();
     const when = form.elements.date_recorded;

@@ -27,7 +27,7 @@
       credentials: "same-origin",
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) throw new Error(data.error || "The server refused it.");
+        if (!response.ok) throw new Error(data.error || gettext("The server refused it."));
         return data;
       });
     });
@@ -48,17 +48,24 @@
     }
     function count(data) {
       if (devices && typeof data.devices === "number") {
-        devices.textContent = data.devices + (data.devices === 1 ? " device" : " devices") + " subscribed";
+        devices.textContent = interpolate(
+          ngettext("%(count)s device subscribed", "%(count)s devices subscribed", data.devices),
+          { count: data.devices },
+          true,
+        );
       }
     }
 
     if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
-      state.textContent = "This browser cannot receive push notifications; reminders come by email.";
+      state.textContent = gettext(
+        "This browser cannot receive push notifications; reminders come by email.",
+      );
       return;
     }
     if (window.Notification && Notification.permission === "denied") {
-      state.textContent =
-        "Notifications are blocked for Painmap in this browser's settings; allow them there to turn them on.";
+      state.textContent = gettext(
+        "Notifications are blocked for Painmap in this browser's settings; allow them there to turn them on.",
+      );
       return;
     }
     navigator.serviceWorker.ready
@@ -68,7 +75,7 @@
       .then(function (subscription) {
         show(
           Boolean(subscription),
-          subscription ? "Notifications are on for this device." : "Notifications are off for this device.",
+          subscription ? gettext("Notifications are on for this device.") : gettext("Notifications are off for this device."),
         );
       });
 
@@ -76,7 +83,7 @@
       enable.disabled = true;
       Notification.requestPermission()
         .then(function (permission) {
-          if (permission !== "granted") throw new Error("Notifications were not allowed.");
+          if (permission !== "granted") throw new Error(gettext("Notifications were not allowed."));
           return navigator.serviceWorker.ready;
         })
         .then(function (registration) {
@@ -90,10 +97,10 @@
         })
         .then(function (data) {
           count(data);
-          show(true, "Notifications are on for this device.");
+          show(true, gettext("Notifications are on for this device."));
         })
         .catch(function (error) {
-          state.textContent = "Could not turn notifications on: " + error.message;
+          state.textContent = interpolate(gettext("Could not turn notifications on: %s"), [error.message]);
         })
         .finally(function () {
           enable.disabled = false;
@@ -115,10 +122,10 @@
         })
         .then(function (data) {
           count(data);
-          show(false, "Notifications are off for this device.");
+          show(false, gettext("Notifications are off for this device."));
         })
         .catch(function (error) {
-          state.textContent = "Could not turn notifications off: " + error.message;
+          state.textContent = interpolate(gettext("Could not turn notifications off: %s"), [error.message]);
         })
         .finally(function () {
           disable.disabled = false;

@@ -5,7 +5,9 @@
 //   with DEBUG, where they do not, from the network first).
 // - The diary and notes pages: from the network, and the last one seen is kept for offline.
 // - The entry form the map opens: kept too (without a part); offline.js fits it to the click.
-// - Anything else offline: a short page saying so, with links to what works offline.
+// - Anything else offline: a short page saying so, with links to what works offline. The worker
+//   has no translations: that page is the server's (CONFIG.offlinePage), kept in the language
+//   of the last diary seen; never kept yet, the browser's own offline error shows instead.
 // Nothing here writes: recording offline is offline.js's outbox, in the page.
 "use strict";
 
@@ -20,6 +22,9 @@ self.addEventListener("install", function (event) {
       .open(STATIC_CACHE)
       .then(function (cache) {
         return cache.addAll(CONFIG.precache);
+      })
+      .then(function () {
+        return keepOfflinePage().catch(function () {});
       })
       .then(function () {
         return self.skipWaiting();
@@ -84,11 +89,32 @@ async function keepEntryFormOnce() {
   if (!(await cache.match(FORM_KEY, { ignoreVary: true }))) await keepEntryForm();
 }
 
+// The offline page holds no one's data (kept across sign-outs, with the static files) and is
+// in the language it was fetched in: fetched again when a kept page's language differs.
+async function keepOfflinePage() {
+  const response = await fetch(CONFIG.offlinePage, { credentials: "same-origin" });
+  if (response.ok) {
+    const cache = await caches.open(STATIC_CACHE);
+    await cache.put(CONFIG.offlinePage, response);
+  }
+}
+
+async function offlinePageFollows(page) {
+  const cache = await caches.open(STATIC_CACHE);
+  const kept = await cache.match(CONFIG.offlinePage);
+  const language = page.headers.get("Content-Language");
+  if (!kept || (language && kept.headers.get("Content-Language") !== language)) {
+    await keepOfflinePage();
+  }
+}
+
 async function refreshPage(path) {
   const response = await fetch(path, { credentials: "same-origin", redirect: "manual" });
   if (keepable(response)) {
     await keepPage(path, response);
     if (path === CONFIG.home) await keepEntryFormOnce();
+    // Headers stay readable once the body is kept.
+    await offlinePageFollows(response).catch(function () {});
   } else if (response.type === "opaqueredirect" || response.status === 403) {
     await forgetPages(); // signed out, or not a patient: nothing of theirs to keep
   }
@@ -99,9 +125,13 @@ async function fromNetworkKeepingPage(event, url) {
     const response = await fetch(event.request);
     if (keepable(response)) {
       event.waitUntil(
-        keepPage(url.pathname, response.clone()).then(function () {
-          return url.pathname === CONFIG.home ? keepEntryFormOnce() : undefined;
-        }),
+        keepPage(url.pathname, response.clone())
+          .then(function () {
+            return url.pathname === CONFIG.home ? keepEntryFormOnce() : undefined;
+          })
+          .then(function () {
+            return offlinePageFollows(response).catch(function () {});
+          }),
       );
     } else if (response.type === "opaqueredirect") {
       event.waitUntil(forgetPages());
@@ -122,25 +152,15 @@ async function pageOrOfflinePage(request) {
   }
 }
 
-function offlinePage() {
-  const links = CONFIG.pages
-    .map(function (path) {
-      return '<li><a href="' + path + '">' + (path === CONFIG.home ? "Your diary" : "Your notes") + "</a></li>";
-    })
-    .join("");
-  const html =
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    "<title>Offline · Painmap</title></head><body>" +
-    "<main><h1>You are offline</h1><p>This page needs a connection. " +
-    "Your diary and notes open without one (the last version you saw), and what you record " +
-    "there is sent when the connection returns.</p><ul>" +
-    links +
-    "</ul></main></body></html>";
-  return new Response(html, {
+async function offlinePage() {
+  const cache = await caches.open(STATIC_CACHE);
+  const kept = await cache.match(CONFIG.offlinePage);
+  if (!kept) return Response.error();
+  return new Response(await kept.blob(), {
     status: 503,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
+      "Content-Language": kept.headers.get("Content-Language") || "",
       "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'",
       "Cache-Control": "no-store",
     },

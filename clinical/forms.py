@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinical.models import (
     DOSE_MAX,
@@ -44,7 +45,9 @@ class MedicationForm(forms.ModelForm):
             "name": forms.TextInput(
                 attrs={"placeholder": _("e.g. ibuprofen"), "autocomplete": "off"}
             ),
-            "unit": forms.TextInput(attrs={"placeholder": "mg", "list": "unit-choices"}),
+            "unit": forms.TextInput(
+                attrs={"placeholder": pgettext_lazy("unit", "mg"), "list": "unit-choices"}
+            ),
         }
 
 

@@ -23,6 +23,7 @@ from clinical.reminders import send_due_reminders
 from clinical.tests.test_brief import PERIOD, QUERY, UTC_ZONE, history, signed_in, url
 from clinical.tests.test_reminders import NOW
 from conftest import token_client
+from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +327,81 @@ def test_api_machine_values_stay_english_in_russian(patient, rescue):
     assert (created.json()["kind"], created.json()["unit"]) == ("rescue", "mg")
     english = api.patch("/api/diary/medications/", {"medication_pk": 999999}, format="json")
     assert english.json() == {"error": "Medication not found"}
+
+
+@pytest.mark.parametrize(
+    ("receiver_language", "sender_language", "subject", "line"),
+    [
+        ("ru", "en", "Непрочитанные сообщения в Painmap", "У вас есть непрочитанные сообщения"),
+        ("en", "ru", "Unread messages on Painmap", "You have unread messages on Painmap."),
+    ],
+)
+def test_an_unread_chat_email_is_in_the_receivers_language_not_the_senders(
+    patient, doctor, settings, receiver_language, sender_language, subject, line
+):
+    settings.UNREAD_EMAIL_AFTER = 3600
+    speaks(doctor, sender_language)
+    speaks(patient, receiver_language)
+    patient.email_verified_at = NOW - timedelta(days=30)
+    patient.save()
+    message = Message.objects.create(sender=doctor, receiver=patient, text="Ваши анализы: X")
+    Message.objects.filter(pk=message.pk).update(timestamp=NOW - timedelta(hours=2))
+    assert send_due_reminders(NOW) == 1
+    [email] = mail.outbox
+    assert email.to == [patient.email]
+    assert email.subject == subject
+    assert line in email.body
+    assert "анализы" not in email.body  # never the message itself
+
+
+# --- the diary's panels: plurals of hours -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hours", "said"),
+    [
+        (1, "Через 1 час дневник спросит, помогло ли."),
+        (3, "Через 3 часа дневник спросит, помогло ли."),
+        (5, "Через 5 часов дневник спросит, помогло ли."),
+    ],
+)
+def test_one_tap_rescue_says_when_it_will_ask_in_russian(
+    client, patient, rescue, settings, hours, said
+):
+    settings.RELIEF_ASK_AFTER = hours * 3600
+    speaks(patient, "ru")
+    client.force_login(patient)
+    response = client.post("/clinical/rescue/", {"medication": rescue.pk}, HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert "Записано: Ibuprofen 400 mg в" in page
+    assert said in page
+
+
+def test_did_it_help_in_russian(client, patient, rescue):
+    speaks(patient, "ru")
+    dose = services.take_dose(medication=rescue)
+    DoseTaken.objects.filter(pk=dose.pk).update(taken_at=timezone.now() - timedelta(hours=4))
+    client.force_login(patient)
+    asked = client.get("/diary/").content.decode()
+    assert "Помогло?" in asked
+    assert 'aria-label="Облегчение 7 из 10"' in asked
+    assert "Не спрашивать об этом приёме" in asked
+    empty = client.post(
+        f"/clinical/doses/{dose.pk}/relief/", {}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "или выберите «Не спрашивать»" in empty
+    answered = client.post(
+        f"/clinical/doses/{dose.pk}/relief/", {"relief": "7"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Спасибо: облегчение 7/10 записано для Ibuprofen." in answered
+
+
+def test_the_empty_brief_counts_the_days_before_in_russian(client, patient, linked_doctor):
+    speaks(linked_doctor, "ru")
+    client = signed_in(client, linked_doctor)
+    for days, said in ((1, "и за 1 день до этого"), (7, "и за 7 дней до этого")):
+        page = client.get(url(patient.username) + f"?days={days}").content.decode()
+        assert said in page, days
+    page = client.get(url(patient.username) + "?days=90").content.decode()
+    assert "и за 90 дней до этого" in page
+    assert ">90 дней</a>" in page

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -56,7 +57,7 @@ PATIENT_PARAMETER = OpenApiParameter(
     "patient's access log). Anyone else gets 404.",
     required=False,
 )
-PATIENT_NOT_FOUND = "Patient not found"
+PATIENT_NOT_FOUND = _("Patient not found")
 DOSE_OPTIONS = {
     "max_digits": 7,
     "decimal_places": 2,
@@ -198,7 +199,7 @@ def _own_entry(user: User, data: dict[str, Any]) -> None:
         return
     entry = PainEntry.objects.for_user(user).filter(pk=data["entry"]).first()
     if entry is None:
-        raise serializers.ValidationError({"entry": ["No such pain entry in your diary."]})
+        raise serializers.ValidationError({"entry": [_("No such pain entry in your diary.")]})
     data["entry"] = entry
 
 
@@ -215,7 +216,9 @@ def _since(request: Request, patient: User) -> datetime | None:
                 raise ValueError
             return datetime.combine(day, time.min, tzinfo=user_timezone(patient))
     except ValueError:
-        raise BadRequest("since must be a date (2026-01-31) or a date-time (ISO 8601).") from None
+        raise BadRequest(
+            _("since must be a date (2026-01-31) or a date-time (ISO 8601).")
+        ) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.UTC)
     return moment
@@ -271,7 +274,7 @@ def medications(request: Request) -> Response:
     data = _validated(serializer_class, request)
     medication = Medication.objects.for_user(user).filter(pk=data.pop("medication_pk")).first()
     if medication is None:
-        return error("Medication not found", status.HTTP_404_NOT_FOUND)
+        return error(_("Medication not found"), status.HTTP_404_NOT_FOUND)
     if request.method == "DELETE":
         services.delete_medication(medication=medication)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -343,7 +346,9 @@ def doses(request: Request) -> Response:
         data = _validated(DoseCreateSerializer, request)
         medication = Medication.objects.for_user(user).filter(pk=data.pop("medication")).first()
         if medication is None:
-            raise serializers.ValidationError({"medication": ["No such medication in your list."]})
+            raise serializers.ValidationError(
+                {"medication": [_("No such medication in your list.")]}
+            )
         _own_entry(user, data)
         try:
             dose = services.take_dose(medication=medication, **data)
@@ -360,7 +365,7 @@ def doses(request: Request) -> Response:
         .first()
     )
     if dose is None:
-        return error("Dose not found", status.HTTP_404_NOT_FOUND)
+        return error(_("Dose not found"), status.HTTP_404_NOT_FOUND)
     if request.method == "DELETE":
         services.delete_dose(dose=dose)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,9 @@ from decimal import Decimal
 from statistics import fmean
 from typing import Any
 
+from django.utils import formats
+from django.utils.translation import gettext, ngettext
+
 from accounts.models import User
 from clinical.digest import CHECKIN_LOOKBACK, DoseRow, doses_and_checkins
 from clinical.models import Medication, week_start
@@ -192,34 +195,66 @@ def _heatmap(by_part: dict[int, list[int]]) -> list[dict[str, Any]]:
         coloured = sorted(
             (r for r in view.regions if r.level is not None), key=lambda r: (-r.level, r.label)
         )
-        said = ", ".join(f"{r.label.lower()} {r.level}" for r in coloured) or "nothing recorded"
+        said = ", ".join(f"{r.label.lower()} {r.level}" for r in coloured) or gettext(
+            "nothing recorded"
+        )
         views.append({"view": view, "summary": said})
     return views
 
 
+def _number(value: float) -> str:
+    """One decimal, as the page's language writes it (5.8, 5,8)."""
+    return formats.number_format(value, 1)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "-") + _number(abs(value))
+
+
 def _changes(brief: Brief) -> list[str]:
-    """The headline: a few plain sentences comparing the two periods."""
+    """The headline: a few plain sentences comparing the two periods, in the reader's language
+    (each a whole sentence to translate: word order and plurals differ between languages)."""
     now, then = brief.now, brief.then
     said = []
     if now.entries or then.entries:
+        days = ngettext("%(count)s day", "%(count)s days", now.days_with_entries) % {
+            "count": now.days_with_entries
+        }
         said.append(
-            f"{now.entries} entr{'y' if now.entries == 1 else 'ies'} on "
-            f"{now.days_with_entries} day{'' if now.days_with_entries == 1 else 's'} "
-            f"(before: {then.entries} on {then.days_with_entries})."
+            ngettext(
+                "%(count)s entry on %(days)s (before: %(before)s on %(before_days)s).",
+                "%(count)s entries on %(days)s (before: %(before)s on %(before_days)s).",
+                now.entries,
+            )
+            % {
+                "count": now.entries,
+                "days": days,
+                "before": then.entries,
+                "before_days": then.days_with_entries,
+            }
         )
     if now.mean is not None and then.mean is not None:
         delta = round(now.mean - then.mean, 1)
-        trend = "up" if delta > 0 else "down" if delta < 0 else "no change"
-        sign = f" {delta:+.1f}" if delta else ""
-        said.append(f"Mean pain {now.mean:.1f}, before {then.mean:.1f} ({trend}{sign}).")
+        values = {"now": _number(now.mean), "then": _number(then.mean), "delta": _signed(delta)}
+        if delta > 0:
+            said.append(gettext("Mean pain %(now)s, before %(then)s (up %(delta)s).") % values)
+        elif delta < 0:
+            said.append(gettext("Mean pain %(now)s, before %(then)s (down %(delta)s).") % values)
+        else:
+            said.append(gettext("Mean pain %(now)s, before %(then)s (no change).") % values)
     elif now.mean is not None:
-        said.append(f"Mean pain {now.mean:.1f}; nothing recorded the period before.")
+        said.append(
+            gettext("Mean pain %(now)s; nothing recorded the period before.")
+            % {"now": _number(now.mean)}
+        )
     worse = [row.body_part.label for row in brief.regions if row.direction == "worse"]
     if worse:
-        said.append(f"Worse: {', '.join(label.lower() for label in worse)}.")
+        parts = ", ".join(str(label).lower() for label in worse)
+        said.append(gettext("Worse: %(parts)s.") % {"parts": parts})
     if now.rescue_doses or then.rescue_doses:
         said.append(
-            f"Rescue doses {now.rescue_per_week:.1f} a week (before {then.rescue_per_week:.1f})."
+            gettext("Rescue doses %(now)s a week (before %(then)s).")
+            % {"now": _number(now.rescue_per_week), "then": _number(then.rescue_per_week)}
         )
     return said
 

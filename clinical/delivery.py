@@ -2,18 +2,22 @@
 
 A channel takes a Notice and delivers it: Web Push (pwa/push.py) where the person subscribed a
 browser, else email; the scheduling does not change. A Notice never carries health details:
-only a subject, a line of text and a link to the app behind sign-in.
+only a subject, a line of text and a link to the app behind sign-in. It is delivered in the
+recipient's language (their profile's, else English), whoever's request or run sends it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from django.core import mail
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import User
+from core.i18n import language_of
 from pwa.push import PushChannel
 
 logger = logging.getLogger(__name__)
@@ -22,7 +26,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Notice:
     user: User
-    subject: str
+    subject: str  # lazy strings (gettext_lazy) until delivered: see `deliver`
     text: str
     link: str
 
@@ -39,10 +43,9 @@ class EmailChannel:
     name = "email"
 
     def deliver(self, notice: Notice) -> bool:
-        body = (
-            f"Hello {notice.user.display_name()},\n\n{notice.text}\n{notice.link}\n\n"
-            "You can change these emails on the Medications page of Painmap.\n"
-        )
+        hello = gettext("Hello %(name)s,") % {"name": notice.user.display_name()}
+        change = gettext("You can change these emails on the Medications page of Painmap.")
+        body = f"{hello}\n\n{notice.text}\n{notice.link}\n\n{change}\n"
         message = mail.EmailMessage(notice.subject, body, to=[notice.user.email])
         return bool(message.send())
 
@@ -57,7 +60,13 @@ def channels_for(user: User) -> list[Channel]:
 
 
 def deliver(notice: Notice) -> bool:
-    """Deliver on the user's first channel that works; True when one did."""
+    """Deliver on the user's first channel that works, in their language; True when one did."""
+    with translation.override(language_of(notice.user)):
+        notice = replace(notice, subject=str(notice.subject), text=str(notice.text))
+        return _deliver(notice)
+
+
+def _deliver(notice: Notice) -> bool:
     for channel in channels_for(notice.user):
         try:
             if channel.deliver(notice):

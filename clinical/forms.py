@@ -6,6 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinical.models import (
     DOSE_MAX,
@@ -16,7 +18,7 @@ from clinical.models import (
     Medication,
     Preferences,
 )
-from clinical.peg import ITEMS
+from clinical.peg import SHOWN
 from diary.forms import DateTimeLocalInput, now_to_the_minute
 from diary.models import CLOCK_SKEW
 
@@ -32,19 +34,28 @@ class MedicationForm(forms.ModelForm):
     class Meta:
         model = Medication
         fields = ["name", "usual_dose", "unit", "kind"]
-        labels = {"name": "Name", "usual_dose": "Usual dose", "unit": "Unit", "kind": "Kind"}
+        labels = {
+            "name": _("Name"),
+            "usual_dose": _("Usual dose"),
+            "unit": _("Unit"),
+            "kind": _("Kind"),
+        }
         widgets = {
             "kind": forms.RadioSelect,
-            "name": forms.TextInput(attrs={"placeholder": "e.g. ibuprofen", "autocomplete": "off"}),
-            "unit": forms.TextInput(attrs={"placeholder": "mg", "list": "unit-choices"}),
+            "name": forms.TextInput(
+                attrs={"placeholder": _("e.g. ibuprofen"), "autocomplete": "off"}
+            ),
+            "unit": forms.TextInput(
+                attrs={"placeholder": pgettext_lazy("unit", "mg"), "list": "unit-choices"}
+            ),
         }
 
 
 class DoseForm(forms.Form):
     """A dose of one medication, possibly back-dated."""
 
-    taken_at = forms.DateTimeField(label="Taken at", widget=DateTimeLocalInput())
-    dose = forms.DecimalField(label="Dose", **DOSE_FIELD_OPTIONS)
+    taken_at = forms.DateTimeField(label=_("Taken at"), widget=DateTimeLocalInput())
+    dose = forms.DecimalField(label=_("Dose"), **DOSE_FIELD_OPTIONS)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -53,7 +64,7 @@ class DoseForm(forms.Form):
     def clean_taken_at(self) -> datetime:
         value: datetime = self.cleaned_data["taken_at"]
         if value > timezone.now() + CLOCK_SKEW:
-            raise ValidationError("This time is in the future: choose now or earlier.")
+            raise ValidationError(_("This time is in the future: choose now or earlier."))
         return value
 
 
@@ -70,7 +81,7 @@ class ReliefForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("relief") is None and not data.get("dismiss"):
-            raise ValidationError("Choose how much it helped, from 0 to 10.")
+            raise ValidationError(_("Choose how much it helped, from 0 to 10."))
         return data
 
 
@@ -79,20 +90,20 @@ PEG_CHOICES = [(value, str(value)) for value in range(PEG_MIN, PEG_MAX + 1)]
 
 class CheckInForm(forms.Form):
     average = forms.TypedChoiceField(
-        label=ITEMS[0][2], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
+        label=SHOWN["average"][0], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
     )
     enjoyment = forms.TypedChoiceField(
-        label=ITEMS[1][2], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
+        label=SHOWN["enjoyment"][0], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
     )
     activity = forms.TypedChoiceField(
-        label=ITEMS[2][2], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
+        label=SHOWN["activity"][0], choices=PEG_CHOICES, coerce=int, widget=forms.RadioSelect
     )
 
     def items(self) -> list[dict]:
         """Each question with its anchors, for the template."""
         return [
             {"field": self[name], "low": low, "high": high}
-            for name, _code, _text, low, high in ITEMS
+            for name, (_text, low, high) in SHOWN.items()
         ]
 
 

@@ -17,6 +17,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from diary.models import validate_not_in_future
 
@@ -51,8 +52,8 @@ class Medication(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PREVENTIVE = "preventive", "Preventive (taken on a schedule)"
-        RESCUE = "rescue", "Rescue (taken as needed)"
+        PREVENTIVE = "preventive", _("Preventive (taken on a schedule)")
+        RESCUE = "rescue", _("Rescue (taken as needed)")
 
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="medications"
@@ -79,12 +80,12 @@ class Medication(models.Model):
             models.CheckConstraint(
                 condition=models.Q(usual_dose__gt=0),
                 name="medication_usual_dose_positive",
-                violation_error_message="The dose must be more than 0.",
+                violation_error_message=_("The dose must be more than 0."),
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=["preventive", "rescue"]),
                 name="medication_kind_valid",
-                violation_error_message="Unknown kind of medication.",
+                violation_error_message=_("Unknown kind of medication."),
             ),
         ]
 
@@ -137,20 +138,20 @@ class DoseTaken(models.Model):
 
     class Meta:
         ordering = ["-taken_at", "-id"]
-        verbose_name = "dose taken"
-        verbose_name_plural = "doses taken"
+        verbose_name = _("dose taken")
+        verbose_name_plural = _("doses taken")
         indexes = [models.Index(fields=["medication", "-taken_at"], name="dose_medication_taken")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(dose__gt=0),
                 name="dose_positive",
-                violation_error_message="The dose must be more than 0.",
+                violation_error_message=_("The dose must be more than 0."),
             ),
             models.CheckConstraint(
                 condition=models.Q(relief__isnull=True)
                 | models.Q(relief__gte=RELIEF_MIN, relief__lte=RELIEF_MAX),
                 name="dose_relief_0_10",
-                violation_error_message="Relief must be between 0 and 10.",
+                violation_error_message=_("Relief must be between 0 and 10."),
             ),
         ]
 
@@ -201,7 +202,7 @@ class CheckIn(models.Model):
                     activity__lte=PEG_MAX,
                 ),
                 name="checkin_items_0_10",
-                violation_error_message="Each answer must be between 0 and 10.",
+                violation_error_message=_("Each answer must be between 0 and 10."),
             ),
         ]
 
@@ -213,32 +214,32 @@ class Preferences(models.Model):
     """A patient's clinical settings: the check-in day and reminders (times in their zone)."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinical_preferences"
     )
     checkin_weekday = models.PositiveSmallIntegerField(
-        "weekly check-in day", choices=Weekday.choices, default=Weekday.MONDAY
+        _("weekly check-in day"), choices=Weekday.choices, default=Weekday.MONDAY
     )
     daily_reminder = models.BooleanField(
-        "remind me daily when I recorded nothing",
+        _("remind me daily when I recorded nothing"),
         default=False,
     )
-    daily_reminder_time = models.TimeField("at", default=time(20, 0))
-    checkin_reminder = models.BooleanField("remind me of the weekly check-in", default=False)
+    daily_reminder_time = models.TimeField(_("at"), default=time(20, 0))
+    checkin_reminder = models.BooleanField(_("remind me of the weekly check-in"), default=False)
     chat_email = models.BooleanField(
-        "email me when chat messages wait unread for a while", default=True
+        _("email me when chat messages wait unread for a while"), default=True
     )
 
     class Meta:
-        verbose_name_plural = "preferences"
+        verbose_name_plural = _("preferences")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(checkin_weekday__gte=0, checkin_weekday__lte=6),
@@ -259,9 +260,9 @@ class ReminderSent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        DAILY = "daily", "Daily diary reminder"
-        CHECKIN = "checkin", "Weekly check-in reminder"
-        UNREAD = "unread", "Unread chat messages"
+        DAILY = "daily", _("Daily diary reminder")
+        CHECKIN = "checkin", _("Weekly check-in reminder")
+        UNREAD = "unread", _("Unread chat messages")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders_sent"

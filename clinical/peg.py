@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 PANEL = ("91148-7", "Pain intensity, Enjoyment of life, General activity [PEG]")
 SCORE = ("91147-9", "Mean score [PEG]")
 # (field, LOINC code, question, anchor at 0, anchor at 10)
@@ -48,6 +50,35 @@ ITEMS = (
         "Completely interferes",
     ),
 )
+
+# What the patient reads: the same questions and anchors, in the page's language. ITEMS above
+# stay the English source wording (FHIR carries it, with the LOINC codes: never translated).
+# The Russian wording (locale/ru) is our own faithful translation of Krebs et al. 2009: we know
+# of no published, validated Russian version of the PEG, so none is cited.
+# field -> (question, anchor at 0, anchor at 10)
+SHOWN = {
+    "average": (
+        _("What number best describes your pain on average in the past week?"),
+        _("No pain"),
+        _("Pain as bad as you can imagine"),
+    ),
+    "enjoyment": (
+        _(
+            "What number best describes how, during the past week, pain has interfered with "
+            "your enjoyment of life?"
+        ),
+        _("Does not interfere"),
+        _("Completely interferes"),
+    ),
+    "activity": (
+        _(
+            "What number best describes how, during the past week, pain has interfered with "
+            "your general activity?"
+        ),
+        _("Does not interfere"),
+        _("Completely interferes"),
+    ),
+}
 
 # A rise of 1 point or more on the 0-10 mean is flagged for the doctor. The PEG was shown to
 # be responsive to change in its validation study (Krebs et al. 2009, J Gen Intern Med

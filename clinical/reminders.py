@@ -5,7 +5,8 @@ an event, so something has to wake up periodically anyway, and a command run eve
 needs no worker process and keeps nothing in memory: a restart or a missed run loses nothing
 (the next run sends what is still due). Each reminder is claimed by inserting a ReminderSent
 row (unique per user, kind and occasion) before it is sent, so two overlapping runs never send
-it twice; a failed delivery gives its claim back for the next run.
+it twice; a failed delivery gives its claim back for the next run. A notice's words are lazy:
+delivery renders them in the recipient's language (clinical.delivery).
 
 - daily: at or after the patient's chosen time, in their zone, when nothing was recorded that
   day (their day).
@@ -25,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from clinical.delivery import Notice, deliver
@@ -72,8 +74,8 @@ def due_diary_reminders(now: datetime) -> Iterator[tuple[str, str, Notice]]:
                     today.isoformat(),
                     Notice(
                         user,
-                        "Your Painmap diary",
-                        "A reminder you asked for: record how today went.",
+                        _("Your Painmap diary"),
+                        _("A reminder you asked for: record how today went."),
                         _link("diary:diary"),
                     ),
                 )
@@ -88,8 +90,8 @@ def due_diary_reminders(now: datetime) -> Iterator[tuple[str, str, Notice]]:
                 week.isoformat(),
                 Notice(
                     user,
-                    "Your weekly Painmap check-in",
-                    "Your weekly check-in is waiting: three short questions.",
+                    _("Your weekly Painmap check-in"),
+                    _("Your weekly check-in is waiting: three short questions."),
                     _link("diary:diary"),
                 ),
             )
@@ -124,8 +126,8 @@ def due_unread_emails(now: datetime) -> Iterator[tuple[str, str, Notice]]:
             f"{row['sender_id']}:{row['first']}",
             Notice(
                 user,
-                "Unread messages on Painmap",
-                "You have unread messages on Painmap.",
+                _("Unread messages on Painmap"),
+                _("You have unread messages on Painmap."),
                 _link("chat-inbox"),
             ),
         )

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from clinical.models import CheckIn, DoseTaken, Medication, Preferences, week_start
@@ -77,7 +78,7 @@ def delete_medication(*, medication: Medication) -> None:
 
 def _check_entry(patient: User, entry: PainEntry | None) -> None:
     if entry is not None and entry.owner_id != patient.pk:
-        raise ValidationError({"entry": "No such pain entry in your diary."})
+        raise ValidationError({"entry": _("No such pain entry in your diary.")})
 
 
 def take_dose(
@@ -157,14 +158,14 @@ def record_checkin(
     for field in ("average", "enjoyment", "activity"):
         value = getattr(checkin, field)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError({field: "A whole number from 0 to 10."})
+            raise ValidationError({field: _("A whole number from 0 to 10.")})
     checkin.score = peg_score(average, enjoyment, activity)
     checkin.full_clean(exclude=["patient"], validate_constraints=False)
     try:
         with transaction.atomic():
             checkin.save()
     except IntegrityError as exc:
-        raise ValidationError("You already did this week's check-in.", code="duplicate") from exc
+        raise ValidationError(_("You already did this week's check-in."), code="duplicate") from exc
     return checkin
 
 

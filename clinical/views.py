@@ -18,7 +18,9 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -35,8 +37,18 @@ from diary.views.patients import linked_patient
 MEDICATIONS = "clinical/medications.html"
 DOSES = "clinical/doses.html"
 PANELS = "clinical/_diary_panels.html#clinical-panels"
-RELIEF_ERROR = "Choose how much it helped, from 0 to 10, or “Don’t ask”."
-UNITS = ("mg", "g", "mcg", "ml", "drops", "tablet(s)", "puff(s)", "patch")
+RELIEF_ERROR = _("Choose how much it helped, from 0 to 10, or “Don’t ask”.")
+# Suggestions for the unit field (what the patient picks is stored as they see it).
+UNITS = (
+    pgettext_lazy("unit", "mg"),
+    pgettext_lazy("unit", "g"),
+    pgettext_lazy("unit", "mcg"),
+    pgettext_lazy("unit", "ml"),
+    pgettext_lazy("unit", "drops"),
+    pgettext_lazy("unit", "tablet(s)"),
+    pgettext_lazy("unit", "puff(s)"),
+    pgettext_lazy("unit", "patch"),
+)
 
 
 def _require_patient(request: HtmxHttpRequest) -> None:
@@ -72,7 +84,7 @@ def _medications_page(
     medications = Medication.objects.for_user(user).annotate(dose_count=Count("doses"))
     context = {
         "medications": medications,
-        "form": form or MedicationForm(initial={"unit": "mg", "kind": "rescue"}),
+        "form": form or MedicationForm(initial={"unit": UNITS[0], "kind": "rescue"}),
         "preferences_form": preferences_form
         or PreferencesForm(instance=services.preferences_for(user)),
         "units": UNITS,
@@ -101,7 +113,7 @@ def medication_new(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Added {medication.name}.")
+            messages.success(request, gettext("Added %(name)s.") % {"name": medication.name})
             return redirect("clinical:medications")
     return _medications_page(request, form=form, status=422)
 
@@ -119,7 +131,7 @@ def medication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, f"Saved {medication.name}.")
+                messages.success(request, gettext("Saved %(name)s.") % {"name": medication.name})
                 return redirect("clinical:medications")
         status = 422
         medication.refresh_from_db()
@@ -138,11 +150,11 @@ def medication_active(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     medication = _get_medication(request, pk)
     active = request.POST.get("active")
     if active not in ("0", "1"):
-        messages.error(request, "Choose whether to stop or restart it.")
+        messages.error(request, gettext("Choose whether to stop or restart it."))
         return redirect("clinical:medications")
     services.set_medication_active(medication=medication, active=active == "1")
-    verb = "Restarted" if active == "1" else "Stopped"
-    messages.success(request, f"{verb} {medication.name}.")
+    done = gettext("Restarted %(name)s.") if active == "1" else gettext("Stopped %(name)s.")
+    messages.success(request, done % {"name": medication.name})
     return redirect("clinical:medications")
 
 
@@ -153,7 +165,7 @@ def medication_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         name = medication.name
         services.delete_medication(medication=medication)
-        messages.success(request, f"Deleted {name} and its doses.")
+        messages.success(request, gettext("Deleted %(name)s and its doses.") % {"name": name})
         return redirect("clinical:medications")
     return render(
         request,
@@ -176,7 +188,9 @@ def medication_doses(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, f"Recorded a dose of {medication.name}.")
+                messages.success(
+                    request, gettext("Recorded a dose of %(name)s.") % {"name": medication.name}
+                )
                 return redirect("clinical:medication-doses", pk=medication.pk)
         status = 422
     else:
@@ -212,7 +226,8 @@ def dose_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         # The row goes (an empty swap); the status line says so, for screen readers too.
         return render(request, f"{DOSES}#dose-deleted", {"taken_at": taken_at})
-    messages.success(request, f"Deleted the dose of {taken_at:%d %B, %H:%M}.")
+    when = formats.date_format(taken_at, "j E, H:i")
+    messages.success(request, gettext("Deleted the dose of %(when)s.") % {"when": when})
     return redirect("clinical:medication-doses", pk=medication.pk)
 
 
@@ -224,7 +239,7 @@ def preferences(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         services.save_preferences(user=request.user, **fields)
-        messages.success(request, "Saved your check-in and reminder settings.")
+        messages.success(request, gettext("Saved your check-in and reminder settings."))
         return redirect("clinical:medications")
     return _medications_page(request, preferences_form=form, status=422)
 
@@ -259,12 +274,16 @@ def take_rescue(request: HtmxHttpRequest) -> HttpResponse:
         else None
     )
     if medication is None:
-        return _panels(request, status=422, panel_error="Choose one of your rescue medications.")
+        return _panels(
+            request, status=422, panel_error=gettext("Choose one of your rescue medications.")
+        )
     dose = services.take_dose(medication=medication)
     if not request.htmx:
         at = timezone.localtime(dose.taken_at)
         messages.success(
-            request, f"Recorded {medication.name} at {at:%H:%M}. The diary asks later if it helped."
+            request,
+            gettext("Recorded %(name)s at %(time)s. The diary asks later if it helped.")
+            % {"name": medication.name, "time": f"{at:%H:%M}"},
         )
     return _panels(request, taken=dose)
 
@@ -281,7 +300,9 @@ def dose_relief(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     relief = None if form.cleaned_data["dismiss"] else form.cleaned_data["relief"]
     services.answer_relief(dose=dose, relief=relief)
     if relief is not None and not request.htmx:
-        messages.success(request, f"Thanks: relief {relief}/10 noted.")
+        messages.success(
+            request, gettext("Thanks: relief %(relief)s/10 noted.") % {"relief": relief}
+        )
     return _panels(request, relief_answered=dose if relief is not None else None)
 
 
@@ -293,7 +314,9 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
     _require_patient(request)
     if request.method == "GET":
         if not checkin_due(request.user):
-            messages.info(request, "No check-in is due: the diary shows it on your check-in day.")
+            messages.info(
+                request, gettext("No check-in is due: the diary shows it on your check-in day.")
+            )
             return redirect("diary:diary")
         return render(request, "clinical/panel_page.html", diary_panels_context(request.user))
     form = CheckInForm(request.POST)
@@ -304,7 +327,9 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             if not request.htmx:
-                messages.success(request, f"Check-in saved: PEG score {done.score}.")
+                messages.success(
+                    request, gettext("Check-in saved: PEG score %(score)s.") % {"score": done.score}
+                )
             return _panels(request, checkin_done=done)
     return _panels(request, status=422, checkin_form=form)
 

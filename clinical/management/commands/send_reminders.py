@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from clinical.reminders import send_due_reminders
 
@@ -17,4 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = send_due_reminders()
-        self.stdout.write(f"Sent {sent} reminder{'s' if sent != 1 else ''}.")
+        # The operator's language (a command runs in LANGUAGE_CODE unless told otherwise); each
+        # reminder itself went out in its recipient's language.
+        self.stdout.write(
+            ngettext("Sent %(count)s reminder.", "Sent %(count)s reminders.", sent)
+            % {"count": sent}
+        )

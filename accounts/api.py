@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -112,7 +113,7 @@ def login(request: Request) -> Response:
         request._request, username=username, password=serializer.validated_data["password"]
     )
     if user is None:  # the attempt stays counted
-        return error("Invalid credentials", status.HTTP_400_BAD_REQUEST)
+        return error(gettext("Invalid credentials"), status.HTTP_400_BAD_REQUEST)
     attempt.succeeded()
     return _auth_result(user, status.HTTP_200_OK)
 
@@ -271,7 +272,7 @@ def links(request: Request) -> Response:
             serializer.is_valid(raise_exception=True)
             doctor = User.objects.filter(username=serializer.validated_data["doctor"]).first()
             if doctor is None:
-                return error("No such doctor", status.HTTP_404_NOT_FOUND)
+                return error(gettext("No such doctor"), status.HTTP_404_NOT_FOUND)
             link = services.request_link(patient=user, doctor=doctor)
             return Response(CareLinkSerializer(link).data, status=status.HTTP_201_CREATED)
         serializer = LinkChangeSerializer(data=request.data)
@@ -279,7 +280,7 @@ def links(request: Request) -> Response:
         link = CareLink.objects.involving(user).filter(pk=serializer.validated_data["link_pk"])
         link = link.select_related("patient", "doctor").first()
         if link is None:
-            return error("Link not found", status.HTTP_404_NOT_FOUND)
+            return error(gettext("Link not found"), status.HTTP_404_NOT_FOUND)
         link = services.change_link(link=link, by=user, status=serializer.validated_data["status"])
         return Response(CareLinkSerializer(link).data)
     except services.LinkError as exc:

@@ -285,6 +285,27 @@ class CareLink(models.Model):
 # How an admin's read is told apart in the access log: "administrator: notes".
 ADMIN_READ_PREFIX = "administrator: "
 
+# What a read was of (`DiaryAccess.what`, stored in English: the export carries it as is), as
+# the access log page shows it. A value not listed here is shown as stored.
+READ_LABELS = {
+    "patient list": pgettext_lazy("access log", "patient list"),
+    "diary page": pgettext_lazy("access log", "diary page"),
+    "digest": pgettext_lazy("access log", "digest"),
+    "brief": pgettext_lazy("access log", "brief"),
+    "pain entries": pgettext_lazy("access log", "pain entries"),
+    "notes": pgettext_lazy("access log", "notes"),
+    "chat messages": pgettext_lazy("access log", "chat messages"),
+    "pain entries (CSV)": pgettext_lazy("access log", "pain entries (CSV)"),
+    "notes (CSV)": pgettext_lazy("access log", "notes (CSV)"),
+    "FHIR export": pgettext_lazy("access log", "FHIR export"),
+    "pain entries (API)": pgettext_lazy("access log", "pain entries (API)"),
+    "shared notes (API)": pgettext_lazy("access log", "shared notes (API)"),
+    "digest (API)": pgettext_lazy("access log", "digest (API)"),
+    "medications (API)": pgettext_lazy("access log", "medications (API)"),
+    "medication doses (API)": pgettext_lazy("access log", "medication doses (API)"),
+    "weekly check-ins (API)": pgettext_lazy("access log", "weekly check-ins (API)"),
+}
+
 
 class DiaryAccess(models.Model):
     """One look at a patient's diary data by someone else: who, whose, what, when."""
@@ -311,6 +332,12 @@ class DiaryAccess(models.Model):
     @property
     def what_read(self) -> str:
         return self.what.removeprefix(ADMIN_READ_PREFIX)
+
+    @property
+    def what_label(self) -> str:
+        """`what_read` in the page's language (READ_LABELS)."""
+        what = self.what_read
+        return str(READ_LABELS.get(what, what))
 
 
 # A token's first characters: enough for an admin to tell two apart, useless to sign in with.

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from accounts import services, throttling
 from accounts.middleware import LAST_ACTIVITY, idle_message
-from accounts.models import DOCTORS, PATIENTS, CareLink
+from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess
 from conftest import PASSWORD, make_user, token_client
 
 pytestmark = pytest.mark.django_db
@@ -399,3 +399,19 @@ def test_a_russian_person_signing_in_sees_no_one_elses_name(client, patient, oth
     assert "alice" in html
     assert "bob" not in html
     assert make_user("zed").language == ""
+
+
+def test_the_access_log_in_russian_and_its_stored_values_stay_english(client, patient, doctor):
+    DiaryAccess.objects.create(viewer=doctor, patient=patient, what="diary page")
+    DiaryAccess.objects.create(viewer=doctor, patient=patient, what="something new")
+    russian(patient)
+    client.force_login(patient)
+    html = page(client.get(reverse("access_log")))
+    assert "Кто смотрел мой дневник" in html
+    assert '<th scope="col">Когда</th>' in html
+    assert "<td>страница дневника</td>" in html
+    assert "<td>something new</td>" in html  # an unknown value is shown as stored
+    assert set(DiaryAccess.objects.values_list("what", flat=True)) == {
+        "diary page",
+        "something new",
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
@@ -15,7 +16,7 @@ from django.utils import translation
 
 from accounts import services, throttling
 from accounts.middleware import LAST_ACTIVITY, idle_message
-from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess
+from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess, User
 from conftest import PASSWORD, make_user, token_client
 
 pytestmark = pytest.mark.django_db
@@ -415,3 +416,18 @@ def test_the_access_log_in_russian_and_its_stored_values_stay_english(client, pa
         "diary page",
         "something new",
     }
+
+
+def test_the_switcher_names_each_language_in_itself(client):
+    html = page(client.get(reverse("login"), **RU))
+    assert 'aria-label="English"' in html
+    assert "Английский" not in html
+    english = page(client.get(reverse("login"), **EN))
+    assert 'aria-label="Русский"' in english
+
+
+def test_the_profile_says_since_when_with_a_genitive_month(client, patient):
+    russian(patient)
+    User.objects.filter(pk=patient.pk).update(date_joined=datetime(2026, 3, 8, 12, tzinfo=UTC))
+    client.force_login(patient)
+    assert "с нами с 8 марта 2026" in page(client.get(reverse("profile")))

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import date_format
 from django.utils.timesince import timeuntil
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
@@ -184,7 +184,9 @@ class LinkCooldownError(LinkError):
     Retry-After, so that a declined request cannot be repeated at once, again and again."""
 
     def __init__(self, *, doctor: User, allowed_from: datetime) -> None:
-        when = date_format(timezone.localtime(allowed_from), "j M Y, H:i T")
+        when = date_format(
+            timezone.localtime(allowed_from), pgettext("date format", "j M Y, H:i T")
+        )
         super().__init__(
             gettext("%(username)s declined your request recently. You can ask again from %(when)s.")
             % {"username": doctor.username, "when": when},

@@ -173,6 +173,9 @@ def test_care_team_in_russian_shows_the_status_in_russian(client, patient, docto
     assert '<h1 class="h3 m-0">Мои врачи</h1>' in html
     assert "Прошлые связи" in html
     assert "— отклонена" in html
+    # Dates read as Russian does: "7 декабря 2026", a month in the genitive, not "7 Дек 2026".
+    months = "января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+    assert re.search(rf"— отклонена \d{{1,2}} ({months}) \d{{4}}", html)
     # The API's status is a machine value: it stays English whatever the language.
     api = token_client(patient)
     [row] = api.get("/api/auth/links/", **RU).json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -84,7 +85,10 @@ def register(request: Request) -> Response:
     if (wait := limiter.hit(address)) is not None:  # counted atomically before creating
         return _throttled(wait)
     try:
-        user = services.register_user(**serializer.validated_data)
+        # The language the client asked in (Accept-Language), for the emails that follow; none
+        # asked, none kept (a page later follows the browser, an email is in English).
+        asked = translation.get_language() if request.headers.get("Accept-Language") else ""
+        user = services.register_user(**serializer.validated_data, language=asked)
     except services.UsernameTaken as exc:
         raise ValidationError({"username": [str(exc)]}) from exc
     throttling.remember_registration(request._request, user.username)

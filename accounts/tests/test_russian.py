@@ -434,3 +434,29 @@ def test_the_profile_says_since_when_with_a_genitive_month(client, patient):
     User.objects.filter(pk=patient.pk).update(date_joined=datetime(2026, 3, 8, 12, tzinfo=UTC))
     client.force_login(patient)
     assert "с нами с 8 марта 2026" in page(client.get(reverse("profile")))
+
+
+def test_an_api_sign_up_in_russian_gets_a_russian_email_and_keeps_the_language(api_client):
+    response = api_client.post(
+        "/api/auth/register/",
+        {"username": "olga", "email": "olga@example.com", "password": "Xq7!long-enough-pass"},
+        format="json",
+        **RU,
+    )
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "olga"
+    assert User.objects.get(username="olga").language == "ru"
+    [message] = mail.outbox
+    assert message.subject == "Подтвердите адрес эл. почты для Painmap"
+
+
+def test_an_api_sign_up_without_a_language_keeps_none(api_client):
+    response = api_client.post(
+        "/api/auth/register/",
+        {"username": "pat", "email": "pat@example.com", "password": "Xq7!long-enough-pass"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert User.objects.get(username="pat").language == ""
+    [message] = mail.outbox
+    assert message.subject == "Confirm your email address for Painmap"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -83,7 +85,10 @@ def register(request: Request) -> Response:
     if (wait := limiter.hit(address)) is not None:  # counted atomically before creating
         return _throttled(wait)
     try:
-        user = services.register_user(**serializer.validated_data)
+        # The language the client asked in (Accept-Language), for the emails that follow; none
+        # asked, none kept (a page later follows the browser, an email is in English).
+        asked = translation.get_language() if request.headers.get("Accept-Language") else ""
+        user = services.register_user(**serializer.validated_data, language=asked)
     except services.UsernameTaken as exc:
         raise ValidationError({"username": [str(exc)]}) from exc
     throttling.remember_registration(request._request, user.username)
@@ -112,7 +117,7 @@ def login(request: Request) -> Response:
         request._request, username=username, password=serializer.validated_data["password"]
     )
     if user is None:  # the attempt stays counted
-        return error("Invalid credentials", status.HTTP_400_BAD_REQUEST)
+        return error(gettext("Invalid credentials"), status.HTTP_400_BAD_REQUEST)
     attempt.succeeded()
     return _auth_result(user, status.HTTP_200_OK)
 
@@ -271,7 +276,7 @@ def links(request: Request) -> Response:
             serializer.is_valid(raise_exception=True)
             doctor = User.objects.filter(username=serializer.validated_data["doctor"]).first()
             if doctor is None:
-                return error("No such doctor", status.HTTP_404_NOT_FOUND)
+                return error(gettext("No such doctor"), status.HTTP_404_NOT_FOUND)
             link = services.request_link(patient=user, doctor=doctor)
             return Response(CareLinkSerializer(link).data, status=status.HTTP_201_CREATED)
         serializer = LinkChangeSerializer(data=request.data)
@@ -279,7 +284,7 @@ def links(request: Request) -> Response:
         link = CareLink.objects.involving(user).filter(pk=serializer.validated_data["link_pk"])
         link = link.select_related("patient", "doctor").first()
         if link is None:
-            return error("Link not found", status.HTTP_404_NOT_FOUND)
+            return error(gettext("Link not found"), status.HTTP_404_NOT_FOUND)
         link = services.change_link(link=link, by=user, status=serializer.validated_data["status"])
         return Response(CareLinkSerializer(link).data)
     except services.LinkError as exc:

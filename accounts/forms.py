@@ -5,14 +5,21 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreationForm,
+)
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services, throttling
 from accounts.models import User, available_timezones, email_taken
 
 
 class RegisterForm(UserCreationForm):
-    email = forms.EmailField(required=True, max_length=254)
+    email = forms.EmailField(label=_("Email"), required=True, max_length=254)
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -21,7 +28,7 @@ class RegisterForm(UserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if email_taken(email):
-            raise forms.ValidationError("A user with that email address already exists.")
+            raise forms.ValidationError(_("A user with that email address already exists."))
         return email
 
 
@@ -55,22 +62,22 @@ class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthentication
 
 def timezone_choices() -> list[tuple[str, str]]:
     site = settings.TIME_ZONE
-    return [("", f"Site default ({site})")] + [
+    return [("", _("Site default (%(zone)s)") % {"zone": site})] + [
         (name, name.replace("_", " ")) for name in sorted(available_timezones())
     ]
 
 
 def language_choices() -> list[tuple[str, str]]:
-    return [("", "The browser's language"), *settings.LANGUAGES]
+    return [("", _("The browser's language")), *settings.LANGUAGES]
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices, required=False, label="Time zone")
+    timezone = forms.ChoiceField(choices=timezone_choices, required=False, label=_("Time zone"))
     language = forms.ChoiceField(
         choices=language_choices,
         required=False,
-        label="Language",
-        help_text="Pages and emails are in this language.",
+        label=_("Language"),
+        help_text=_("Pages and emails are in this language."),
     )
 
     class Meta:
@@ -84,7 +91,7 @@ class ProfileForm(forms.ModelForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if email_taken(email, exclude_pk=self.instance.pk):
-            raise forms.ValidationError("A user with that email address already exists.")
+            raise forms.ValidationError(_("A user with that email address already exists."))
         return email
 
     @property
@@ -105,11 +112,11 @@ class DeleteAccountForm(forms.Form):
     """The password that confirms deleting one's own account (limited like a sign-in)."""
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To make sure it is you, and not someone at an unlocked computer.",
+        help_text=_("To make sure it is you, and not someone at an unlocked computer."),
     )
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
@@ -145,3 +152,31 @@ class LimitedPasswordChangeForm(PasswordChangeForm):
         old_password = super().clean_old_password()
         limiter.reset(key)
         return old_password
+
+
+class RecipientLanguagePasswordResetForm(PasswordResetForm):
+    """Django's reset request, its email in the account's own language: the language chosen on
+    the profile, else the language of the page the request came from (an account that never
+    chose one, asked for by a visitor who is signed out and may be on another device)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context.get("user")
+        language = getattr(user, "language", "") or translation.get_language()
+        with translation.override(language):
+            context = {**context, "lifetime": services.reset_link_lifetime()}
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )

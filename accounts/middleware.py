@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import ngettext
 
 from accounts.badges import loading_page_user
 from accounts.sockets import close_sockets
@@ -74,7 +75,16 @@ class UserLocaleMiddleware(BothModesMiddleware):
 
 # The session's last activity, in whole seconds since the epoch.
 LAST_ACTIVITY = "_painmap_last_activity"
-IDLE_MESSAGE = "You were signed out after {minutes} minutes without activity. Please sign in again."
+
+
+def idle_message(minutes: int) -> str:
+    """The idle sign-out's message, in the page's language (the sign-in page that shows it is
+    rendered in the same language: the browser's, as the person is signed out by then)."""
+    return ngettext(
+        "You were signed out after %(minutes)s minute without activity. Please sign in again.",
+        "You were signed out after %(minutes)s minutes without activity. Please sign in again.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def session_idle(session: SessionBase, now: float) -> bool:
@@ -110,13 +120,25 @@ class SessionIdleMiddleware(BothModesMiddleware):
             user, key = request.user, request.session.session_key
             logout(request)
             close_sockets(user_ids=[user.pk], reason="session-idle", session_key=key)
-            minutes = settings.SESSION_IDLE_MINUTES
-            messages.info(request, IDLE_MESSAGE.format(minutes=minutes))
+            messages.info(request, idle_message(settings.SESSION_IDLE_MINUTES))
             login_url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
             if request.headers.get("HX-Request") == "true":
                 # A fragment request cannot show the sign-in page in place: send the page there.
-                return HttpResponse(status=204, headers={"HX-Redirect": login_url})
-            return redirect(login_url)
+                response = HttpResponse(status=204, headers={"HX-Redirect": login_url})
+            else:
+                response = redirect(login_url)
+            # The message is in the person's language: the sign-in page that shows it is too
+            # (signed out, a page follows the cookie, else the browser).
+            if getattr(user, "language", "") in dict(settings.LANGUAGES):
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    user.language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                )
+            return response
         stamp = request.session.get(LAST_ACTIVITY)
         if not isinstance(stamp, int) or now - stamp >= settings.SESSION_ACTIVITY_RESOLUTION:
             request.session[LAST_ACTIVITY] = now

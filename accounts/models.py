@@ -14,23 +14,31 @@ from django.db import models, transaction
 from django.db.models import OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token, TokenProxy
 
 PATIENTS = "Patients"
 DOCTORS = "Doctors"
 # What every page shows in place of a person who deleted their account.
-DELETED_USER = "deleted user"
+DELETED_USER = gettext_noop("deleted user")  # shown translated (display_name); stored as is
 
 
 def validate_timezone(value: str) -> None:
     if value and value not in available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone.")
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone."), params={"value": value}, code="invalid"
+        )
 
 
 def validate_language(value: str) -> None:
     # Checked against the setting, not model choices: a new language needs no migration.
     if value and value not in dict(settings.LANGUAGES):
-        raise ValidationError(f"“{value}” is not a language Painmap speaks.")
+        raise ValidationError(
+            _("“%(value)s” is not a language Painmap speaks."),
+            params={"value": value},
+            code="invalid",
+        )
 
 
 @functools.cache
@@ -76,27 +84,27 @@ class UserManager(DjangoUserManager):
 
 
 class User(AbstractUser):
-    email = models.EmailField("email address")
+    email = models.EmailField(_("email address"))
     timezone = models.CharField(
-        "time zone",
+        _("time zone"),
         max_length=64,
         blank=True,
         default="",
         validators=[validate_timezone],
-        help_text="Times are shown in this zone. Empty: the site's time zone.",
+        help_text=_("Times are shown in this zone. Empty: the site's time zone."),
     )
     language = models.CharField(
-        "language",
+        _("language"),
         max_length=8,
         blank=True,
         default="",
         validators=[validate_language],
-        help_text="Pages and emails are in this language. Empty: the browser's language.",
+        help_text=_("Pages and emails are in this language. Empty: the browser's language."),
     )
     digest_emails = models.BooleanField(
-        "weekly digest email",
+        _("weekly digest email"),
         default=True,
-        help_text="A short weekly email with a link to your digest (never any health details).",
+        help_text=_("A short weekly email with a link to your digest (never any health details)."),
     )
     # Set when the person deleted their account: the row stays, emptied, as a tombstone so that
     # what others keep (their messages to this person, ended links, the access log) still
@@ -116,13 +124,13 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        verbose_name = "user"
-        verbose_name_plural = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
-                violation_error_message="A user with that email address already exists.",
+                violation_error_message=_("A user with that email address already exists."),
             ),
         ]
 
@@ -154,9 +162,20 @@ class User(AbstractUser):
             return "Patient"
         return "No role"
 
+    @property
+    def role_label(self) -> str:
+        """The role as the page shows it, in the active language (`role` stays English: the
+        export and the API carry it as a machine value)."""
+        return {
+            "Account deleted": pgettext("role", "Account deleted"),
+            "Doctor": pgettext("role", "Doctor"),
+            "Patient": pgettext("role", "Patient"),
+            "No role": pgettext("role", "No role"),
+        }[self.role]
+
     def display_name(self) -> str:
         if self.is_deleted:
-            return DELETED_USER
+            return gettext(DELETED_USER)
         return self.get_full_name() or self.username
 
     @property
@@ -224,10 +243,10 @@ class CareLink(models.Model):
     """A patient's consent that a doctor works with them: requested, then answered, then ended."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACTIVE = "active", "Active"
-        DECLINED = "declined", "Declined"
-        ENDED = "ended", "Ended"
+        PENDING = "pending", pgettext_lazy("care link", "Pending")
+        ACTIVE = "active", pgettext_lazy("care link", "Active")
+        DECLINED = "declined", pgettext_lazy("care link", "Declined")
+        ENDED = "ended", pgettext_lazy("care link", "Ended")
 
     OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
 
@@ -247,7 +266,7 @@ class CareLink(models.Model):
                 fields=["patient", "doctor"],
                 condition=models.Q(status__in=["pending", "active"]),
                 name="carelink_one_open_per_pair",
-                violation_error_message="These two already have a pending or active link.",
+                violation_error_message=_("These two already have a pending or active link."),
             ),
             models.CheckConstraint(
                 condition=~models.Q(patient=models.F("doctor")),
@@ -266,6 +285,27 @@ class CareLink(models.Model):
 # How an admin's read is told apart in the access log: "administrator: notes".
 ADMIN_READ_PREFIX = "administrator: "
 
+# What a read was of (`DiaryAccess.what`, stored in English: the export carries it as is), as
+# the access log page shows it. A value not listed here is shown as stored.
+READ_LABELS = {
+    "patient list": pgettext_lazy("access log", "patient list"),
+    "diary page": pgettext_lazy("access log", "diary page"),
+    "digest": pgettext_lazy("access log", "digest"),
+    "brief": pgettext_lazy("access log", "brief"),
+    "pain entries": pgettext_lazy("access log", "pain entries"),
+    "notes": pgettext_lazy("access log", "notes"),
+    "chat messages": pgettext_lazy("access log", "chat messages"),
+    "pain entries (CSV)": pgettext_lazy("access log", "pain entries (CSV)"),
+    "notes (CSV)": pgettext_lazy("access log", "notes (CSV)"),
+    "FHIR export": pgettext_lazy("access log", "FHIR export"),
+    "pain entries (API)": pgettext_lazy("access log", "pain entries (API)"),
+    "shared notes (API)": pgettext_lazy("access log", "shared notes (API)"),
+    "digest (API)": pgettext_lazy("access log", "digest (API)"),
+    "medications (API)": pgettext_lazy("access log", "medications (API)"),
+    "medication doses (API)": pgettext_lazy("access log", "medication doses (API)"),
+    "weekly check-ins (API)": pgettext_lazy("access log", "weekly check-ins (API)"),
+}
+
 
 class DiaryAccess(models.Model):
     """One look at a patient's diary data by someone else: who, whose, what, when."""
@@ -277,8 +317,8 @@ class DiaryAccess(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        verbose_name = "diary access"
-        verbose_name_plural = "diary access log"
+        verbose_name = _("diary access")
+        verbose_name_plural = _("diary access log")
         indexes = [models.Index(fields=["patient", "-at"], name="diaryaccess_patient_at")]
 
     def __str__(self) -> str:
@@ -292,6 +332,12 @@ class DiaryAccess(models.Model):
     @property
     def what_read(self) -> str:
         return self.what.removeprefix(ADMIN_READ_PREFIX)
+
+    @property
+    def what_label(self) -> str:
+        """`what_read` in the page's language (READ_LABELS)."""
+        what = self.what_read
+        return str(READ_LABELS.get(what, what))
 
 
 # A token's first characters: enough for an admin to tell two apart, useless to sign in with.

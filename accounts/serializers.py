@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from accounts.models import DELETED_USER, CareLink, DiaryAccess, User, email_taken
@@ -53,12 +54,14 @@ class RegisterSerializer(serializers.Serializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.messages) from exc
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("A user with that username already exists.")
+            raise serializers.ValidationError(gettext("A user with that username already exists."))
         return value
 
     def validate_email(self, value: str) -> str:
         if email_taken(value):
-            raise serializers.ValidationError("A user with that email address already exists.")
+            raise serializers.ValidationError(
+                gettext("A user with that email address already exists.")
+            )
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +251,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_old_password(self, value: str) -> str:
         if not self.context["user"].check_password(value):
             raise serializers.ValidationError(
-                "Your old password was entered incorrectly.", code=self.WRONG_PASSWORD
+                gettext("Your old password was entered incorrectly."), code=self.WRONG_PASSWORD
             )
         return value
 

@@ -18,15 +18,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import date_format
+from django.utils.timesince import timeuntil
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
 from accounts import throttling
 from accounts.authentication_cache import forget_users
 from accounts.models import DOCTORS, PATIENTS, CareLink, DiaryAccess, TokenUse, User
 from accounts.sockets import ACCESS_CHANGED, CREDENTIALS_ENDED, close_sockets
+from core.i18n import language_of
 from diary.models import Note, PainEntry
 from messaging.services import delete_sent_messages
 
@@ -35,7 +39,7 @@ logger = logging.getLogger(__name__)
 ROLE_GROUPS = {"doctor": DOCTORS, "patient": PATIENTS}
 
 
-USERNAME_TAKEN = "A user with that username already exists."
+USERNAME_TAKEN = _("A user with that username already exists.")
 
 
 class UsernameTaken(Exception):
@@ -52,7 +56,7 @@ def register_user(*, username: str, email: str, password: str, language: str = "
         )
     except IntegrityError as exc:
         if User.objects.filter(username=User.normalize_username(username)).exists():
-            raise UsernameTaken(USERNAME_TAKEN) from exc
+            raise UsernameTaken(str(USERNAME_TAKEN)) from exc
         raise
 
 
@@ -105,11 +109,11 @@ class LinkError(Exception):
 def request_link(*, patient: User, doctor: User) -> CareLink:
     """A patient asks a doctor to become their doctor (pending until the doctor answers)."""
     if patient.is_doctor and not patient.is_patient:
-        raise LinkError("Only patients can ask a doctor for a link.", 403)
+        raise LinkError(gettext("Only patients can ask a doctor for a link."), 403)
     if not doctor.is_doctor or not doctor.is_active:
-        raise LinkError(f"{doctor.username} is not a doctor.")
+        raise LinkError(gettext("%(username)s is not a doctor.") % {"username": doctor.username})
     if doctor.pk == patient.pk:
-        raise LinkError("You cannot link with yourself.")
+        raise LinkError(gettext("You cannot link with yourself."))
     allowed_from = declined_until(patient=patient, doctors=[doctor]).get(doctor.pk)
     if allowed_from is not None:
         raise LinkCooldownError(doctor=doctor, allowed_from=allowed_from)
@@ -118,7 +122,8 @@ def request_link(*, patient: User, doctor: User) -> CareLink:
             return CareLink.objects.create(patient=patient, doctor=doctor)
     except IntegrityError as exc:
         raise LinkError(
-            f"You already have a pending or active link with {doctor.username}."
+            gettext("You already have a pending or active link with %(username)s.")
+            % {"username": doctor.username}
         ) from exc
 
 
@@ -146,17 +151,28 @@ def change_link(*, link: CareLink, by: User, status: str) -> CareLink:
     elif by.pk == link.patient_id:
         allowed = _PATIENT_MOVES
     else:
-        raise LinkError("Link not found", 404)
+        raise LinkError(gettext("Link not found"), 404)
     if status not in CareLink.Status.values:
-        raise LinkError(f"Unknown status {status!r}.")
+        raise LinkError(gettext("Unknown status %(status)r.") % {"status": status})
     if (link.status, status) not in allowed:
-        raise LinkError(f"You cannot change a {link.status} link to {status}.", 403)
+        raise LinkError(
+            gettext("You cannot change a %(old)s link to %(new)s.")
+            % {
+                "old": CareLink.Status(link.status).label.lower(),
+                "new": CareLink.Status(status).label.lower(),
+            },
+            403,
+        )
     now = timezone.now()
     stamp = {"ended": now} if status == CareLink.Status.ENDED else {"responded": now}
     changed = CareLink.objects.filter(pk=link.pk, status=link.status).update(status=status, **stamp)
     if not changed:
         link.refresh_from_db()
-        raise LinkError(f"This link is {link.status} now; nothing was changed.", 409)
+        raise LinkError(
+            gettext("This link is %(status)s now; nothing was changed.")
+            % {"status": CareLink.Status(link.status).label.lower()},
+            409,
+        )
     if (link.status, status) == (CareLink.Status.ACTIVE, CareLink.Status.ENDED):
         _close_pair_sockets(link.patient_id, link.doctor_id)
     link.refresh_from_db()
@@ -168,9 +184,12 @@ class LinkCooldownError(LinkError):
     Retry-After, so that a declined request cannot be repeated at once, again and again."""
 
     def __init__(self, *, doctor: User, allowed_from: datetime) -> None:
-        when = date_format(timezone.localtime(allowed_from), "j M Y, H:i T")
+        when = date_format(
+            timezone.localtime(allowed_from), pgettext("date format", "j M Y, H:i T")
+        )
         super().__init__(
-            f"{doctor.username} declined your request recently. You can ask again from {when}.",
+            gettext("%(username)s declined your request recently. You can ask again from %(when)s.")
+            % {"username": doctor.username, "when": when},
             429,
         )
         self.allowed_from = allowed_from
@@ -205,7 +224,7 @@ class PasswordRefused(Exception):
         self.retry_after = retry_after
 
 
-WRONG_PASSWORD = "Your password was entered incorrectly."
+WRONG_PASSWORD = _("Your password was entered incorrectly.")
 
 
 def confirm_password(*, user: User, password: str) -> None:
@@ -220,7 +239,7 @@ def confirm_password(*, user: User, password: str) -> None:
     if (wait := limiter.hit(key)) is not None:
         raise PasswordRefused(throttling.too_many_message(wait), retry_after=wait)
     if not user.check_password(password):
-        raise PasswordRefused(WRONG_PASSWORD)
+        raise PasswordRefused(str(WRONG_PASSWORD))
     # As a sign-in does: and the username, free again after the deletion, starts clean.
     limiter.reset(key)
 
@@ -340,8 +359,9 @@ def send_verification_email(*, user: User, site: str) -> bool:
     """
     path = reverse("verify_email", args=[email_verification_token(user=user)])
     context = {"user": user, "link": f"{site}{path}", "days": settings.EMAIL_VERIFICATION_DAYS}
-    subject = render_to_string("accounts/email_verification_subject.txt", context)
-    body = render_to_string("accounts/email_verification_email.txt", context)
+    with translation.override(language_of(user)):  # the recipient's language, not the page's
+        subject = render_to_string("accounts/email_verification_subject.txt", context)
+        body = render_to_string("accounts/email_verification_email.txt", context)
     message = mail.EmailMessage(" ".join(subject.split()), body, to=[user.email])
     try:
         message.send()
@@ -349,6 +369,12 @@ def send_verification_email(*, user: User, site: str) -> bool:
         logger.exception("Failed to send the verification email to user %s", user.pk)
         return False
     return True
+
+
+def reset_link_lifetime() -> str:
+    """How long a password-reset link works ("3 days"), in the active language."""
+    now = timezone.now()
+    return timeuntil(now + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now)
 
 
 def request_verification_email(*, user: User, site: str) -> bool:
@@ -376,22 +402,26 @@ def check_verification_token(*, token: str) -> User:
         )
     except signing.SignatureExpired as exc:
         raise VerificationError(
-            "This link has expired. Sign in and ask for a new one from your profile."
+            gettext("This link has expired. Sign in and ask for a new one from your profile.")
         ) from exc
     except signing.BadSignature as exc:
         raise VerificationError(
-            "This link is not valid. Check that you copied all of it, or ask for a new one "
-            "from your profile."
+            gettext(
+                "This link is not valid. Check that you copied all of it, or ask for a new one "
+                "from your profile."
+            )
         ) from exc
     user_pk = value.get("user") if isinstance(value, dict) else None
     digest = value.get("email") if isinstance(value, dict) else None
     user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
     if user is None or not isinstance(digest, str):
-        raise VerificationError("This link belongs to an account that no longer exists.")
+        raise VerificationError(gettext("This link belongs to an account that no longer exists."))
     if not constant_time_compare(digest, _address_digest(user.email)):
         raise VerificationError(
-            "This link was sent to an email address that is no longer on the account. "
-            "Use the newest link, or ask for one from your profile."
+            gettext(
+                "This link was sent to an email address that is no longer on the account. "
+                "Use the newest link, or ask for one from your profile."
+            )
         )
     return user
 
@@ -484,7 +514,7 @@ def end_links(*, links: QuerySet[CareLink]) -> int:
     CareLink.objects.filter(pk__in=[pk for pk, *_ in rows]).update(
         status=CareLink.Status.ENDED, ended=timezone.now()
     )
-    for _, patient_id, doctor_id, status in rows:
+    for _pk, patient_id, doctor_id, status in rows:
         if status == CareLink.Status.ACTIVE:
             _close_pair_sockets(patient_id, doctor_id)
     return len(rows)

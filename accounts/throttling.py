@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 _SCALE = 10**9  # counts stay below this; end (Unix seconds) * _SCALE fits in a signed 64 bits
 
@@ -311,6 +312,16 @@ def remember_device(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def too_many_message(seconds: int) -> str:
+    """What a person is told when a limit stops them, in the active language."""
+    if seconds < 60:
+        return ngettext(
+            "Too many attempts. Try again in %(seconds)s second.",
+            "Too many attempts. Try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
     minutes = math.ceil(seconds / 60)
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}" if seconds >= 60 else f"{seconds} s"
-    return f"Too many attempts. Try again in {wait}."
+    return ngettext(
+        "Too many attempts. Try again in %(minutes)s minute.",
+        "Too many attempts. Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,14 +8,15 @@ from django.contrib import admin, messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.timesince import timeuntil
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -25,6 +25,7 @@ from accounts.forms import (
     DeleteAccountForm,
     LimitedPasswordChangeForm,
     ProfileForm,
+    RecipientLanguagePasswordResetForm,
     RegisterForm,
     ThrottledAuthenticationForm,
 )
@@ -74,7 +75,10 @@ def register(request: HttpRequest) -> HttpResponse:
             else:
                 login(request, user, backend="accounts.backends.ModelBackend")
                 throttling.remember_registration(request, user.username)
-                messages.success(request, f"Welcome to Painmap, {user.username}!")
+                messages.success(
+                    request,
+                    gettext("Welcome to Painmap, %(username)s!") % {"username": user.username},
+                )
                 if services.send_verification_email(user=user, site=_site(request)):
                     messages.info(request, _link_sent(user))
                 response = redirect("home")
@@ -136,9 +140,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             user = form.save()
-            messages.success(request, "Your profile was saved.")
+            messages.success(request, gettext("Your profile was saved."))
             if form.email_changed and (wait := _send_new_link(request, user)) is not None:
-                messages.warning(request, f"No link was sent. {_wait_for_link(wait)}")
+                messages.warning(
+                    request,
+                    gettext("No link was sent. %(wait)s") % {"wait": _wait_for_link(wait)},
+                )
             return redirect("profile")
         return _profile_page(request, form, PasswordChangeForm(request.user), status=400)
     return _profile_page(request, form, PasswordChangeForm(request.user))
@@ -155,8 +162,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)  # this browser stays signed in (a new key)
         messages.success(
             request,
-            "Your password was changed. You were signed out everywhere else, "
-            "and apps using the API must sign in again.",
+            gettext(
+                "Your password was changed. You were signed out everywhere else, "
+                "and apps using the API must sign in again."
+            ),
         )
         return redirect("profile")
     request.user.refresh_from_db()
@@ -231,7 +240,9 @@ def link_request(request: HttpRequest, username: str) -> HttpResponse:
     except services.LinkError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Request sent to {doctor.display_name()}.")
+        messages.success(
+            request, gettext("Request sent to %(name)s.") % {"name": doctor.display_name()}
+        )
     return redirect("care_team")
 
 
@@ -272,9 +283,9 @@ def link_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
 
 
 LINK_CHANGED = {
-    "active": "Request accepted: you can now read this patient's diary and chat.",
-    "declined": "Request declined.",
-    "ended": "The link has ended.",
+    "active": _("Request accepted: you can now read this patient's diary and chat."),
+    "declined": _("Request declined."),
+    "ended": _("The link has ended."),
 }
 
 
@@ -319,7 +330,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             services.delete_account(user=request.user)
             logout(request)
-            messages.success(request, "Your account and your data were deleted. Take care.")
+            messages.success(
+                request, gettext("Your account and your data were deleted. Take care.")
+            )
             return redirect("home")
         status = 429 if form.throttled_for else 400
     user = request.user
@@ -336,11 +349,6 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 # ---- Password reset by email --------------------------------------------------------------------
 
 
-def _reset_link_lifetime() -> str:
-    now = timezone.now()
-    return timeuntil(now + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now)
-
-
 class PasswordResetRequestView(auth_views.PasswordResetView):
     """Django's reset request, limited per client address and per email address.
 
@@ -350,10 +358,11 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     """
 
     template_name = "accounts/password_reset_form.html"
+    form_class = RecipientLanguagePasswordResetForm
     subject_template_name = "accounts/password_reset_subject.txt"
     email_template_name = "accounts/password_reset_email.txt"
 
-    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+    def form_valid(self, form: RecipientLanguagePasswordResetForm) -> HttpResponse:
         limiter = throttling.password_resets()
         keys = [
             f"address:{throttling.client_address(self.request)}",
@@ -368,10 +377,9 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
             response.status_code = 429
             response["Retry-After"] = str(max(waits))
             return response
-        self.extra_email_context = {"lifetime": _reset_link_lifetime()}
-        return super().form_valid(form)
+        return super().form_valid(form)  # the email's link lifetime: in the form's send_mail
 
-    def form_invalid(self, form: PasswordResetForm) -> HttpResponse:
+    def form_invalid(self, form: RecipientLanguagePasswordResetForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
         return response
@@ -381,7 +389,7 @@ class PasswordResetDone(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "lifetime": _reset_link_lifetime()}
+        return {**super().get_context_data(**kwargs), "lifetime": services.reset_link_lifetime()}
 
 
 class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
@@ -396,7 +404,7 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "lifetime": _reset_link_lifetime()}
+        return {**super().get_context_data(**kwargs), "lifetime": services.reset_link_lifetime()}
 
     def form_invalid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_invalid(form)
@@ -433,10 +441,12 @@ def _site(request: HttpRequest) -> str:
 
 
 def _link_sent(user: User) -> str:
-    return (
-        f"We sent a link to {user.email} to confirm your address. "
-        f"It works for {settings.EMAIL_VERIFICATION_DAYS} days."
-    )
+    days = settings.EMAIL_VERIFICATION_DAYS
+    return ngettext(
+        "We sent a link to %(email)s to confirm your address. It works for %(days)s day.",
+        "We sent a link to %(email)s to confirm your address. It works for %(days)s days.",
+        days,
+    ) % {"email": user.email, "days": days}
 
 
 def _send_new_link(request: HttpRequest, user: User) -> int | None:
@@ -448,14 +458,17 @@ def _send_new_link(request: HttpRequest, user: User) -> int | None:
     if sent:
         messages.info(request, _link_sent(user))
     else:
-        messages.error(request, "We could not send the email just now. Try again later.")
+        messages.error(request, gettext("We could not send the email just now. Try again later."))
     return None
 
 
 def _wait_for_link(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"Too many links were sent to you lately. Ask for a new one in {wait}."
+    return ngettext(
+        "Too many links were sent to you lately. Ask for a new one in %(minutes)s minute.",
+        "Too many links were sent to you lately. Ask for a new one in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 @require_http_methods(["GET", "POST"])
@@ -484,7 +497,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 def resend_verification(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.email_verified:
-        messages.info(request, "Your email address is already verified.")
+        messages.info(request, gettext("Your email address is already verified."))
         return redirect("profile")
     wait = _send_new_link(request, user)
     if wait is None:
@@ -511,7 +524,9 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     update_session_auth_hash(request, request.user)
     messages.success(
         request,
-        "You were signed out on every other browser and app. You are still signed in here.",
+        gettext(
+            "You were signed out on every other browser and app. You are still signed in here."
+        ),
     )
     return redirect("profile")
 

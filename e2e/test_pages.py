@@ -29,7 +29,7 @@ WIDTHS = {"wide": {"width": 1366, "height": 900}, "phone": {"width": 390, "heigh
 AXE = Axe()
 # Pages whose first load legitimately shows an alert: the seeded people have not confirmed their
 # email, which the profile says in a standing notice.
-ALERT_EXPECTED: set[str] = {"profile"}
+ALERT_EXPECTED: set[str] = {"profile", "ru-profile"}
 HEADINGS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
     .filter(h => h.offsetParent !== null)
     .map(h => [Number(h.tagName[1]), h.textContent.trim().replace(/\\s+/g, ' ')])"""
@@ -109,17 +109,21 @@ def audit() -> Iterator[Audit]:
 
 
 def open_context(
-    browser: Browser, base_url: str, width: str, scheme: str = "light"
+    browser: Browser, base_url: str, width: str, scheme: str = "light", locale: str | None = None
 ) -> BrowserContext:
-    return browser.new_context(base_url=base_url, viewport=WIDTHS[width], color_scheme=scheme)
+    """A browser at `width`; `locale` ("ru-RU") sets its Accept-Language, hence the pages'."""
+    extra = {"locale": locale} if locale else {}
+    return browser.new_context(
+        base_url=base_url, viewport=WIDTHS[width], color_scheme=scheme, **extra
+    )
 
 
-def sign_in(context: BrowserContext, username: str) -> None:
+def sign_in(context: BrowserContext, username: str, button: str = "Sign in") -> None:
     page = context.new_page()
     page.goto("/accounts/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=button).click()
     expect(page.locator("#signed-in-as")).to_contain_text(username)
     page.close()
 
@@ -318,6 +322,74 @@ def test_dark_pages_are_accessible_and_fit(
     ]:
         check(doctor, audit, name, path, width, "dark")
     doctor.close()
+
+    found = audit.problems[before:]
+    assert not found, "\n".join(found)
+
+
+def check_russian(
+    context: BrowserContext, audit: Audit, name: str, path: str, width: str, scheme: str = "light"
+) -> None:
+    """`check` on the page in Russian (saved as ru-<name>), and that it says it is in Russian:
+    a screen reader picks its voice from <html lang>."""
+    lang = context.new_page()
+    lang.goto(path)
+    if lang.locator("html").get_attribute("lang") != "ru":
+        audit.problems.append(f"ru-{name}@{width}: <html lang> is not ru")
+    lang.close()
+    check(context, audit, f"ru-{name}", path, width, scheme)
+
+
+RUSSIAN = "ru-RU"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_russian_pages_are_accessible_and_fit(
+    browser: Browser, base_url: str, people: People, audit: Audit, width: str
+) -> None:
+    """A representative set of pages with a Russian browser (words ~25% longer): the same
+    audit, so that the header, the tab bar, buttons and badges still fit and pass axe."""
+    before = len(audit.problems)
+    anonymous = open_context(browser, base_url, width, locale=RUSSIAN)
+    for name, path in [
+        ("welcome", "/"),
+        ("sign-in", "/accounts/login/"),
+        ("register", "/accounts/register/"),
+    ]:
+        check_russian(anonymous, audit, name, path, width)
+    anonymous.close()
+
+    patient = open_context(browser, base_url, width, locale=RUSSIAN)
+    sign_in(patient, people.patient, button="Войти")
+    for name, path in [
+        ("diary", "/diary/"),
+        ("digest", "/diary/digest/"),
+        ("chat-inbox", "/chat/"),
+        ("care-team", "/accounts/care/"),
+        ("find-a-doctor", "/accounts/doctors/"),
+        ("profile", "/accounts/profile/"),
+        ("access-log", "/accounts/access-log/"),
+        ("delete-account", "/accounts/delete/"),
+    ]:
+        check_russian(patient, audit, name, path, width)
+    patient.close()
+
+    doctor = open_context(browser, base_url, width, locale=RUSSIAN)
+    sign_in(doctor, people.doctor, button="Войти")
+    for name, path in [
+        ("doctor-patients", "/diary/patients/"),
+        ("doctor-patient-diary", f"/diary/patients/{people.patient}/"),
+        ("doctor-requests", "/accounts/care/"),
+    ]:
+        check_russian(doctor, audit, name, path, width)
+    doctor.close()
+
+    dark = open_context(browser, base_url, width, "dark", locale=RUSSIAN)
+    sign_in(dark, people.patient, button="Войти")
+    check_russian(dark, audit, "profile", "/accounts/profile/", width, "dark")
+    check_russian(dark, audit, "care-team", "/accounts/care/", width, "dark")
+    dark.close()
 
     found = audit.problems[before:]
     assert not found, "\n".join(found)

@@ -11,7 +11,7 @@ from uuid import uuid4
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -38,7 +38,7 @@ def join_labels(labels: list[str]) -> str:
     """ "Left knee", "Left knee and Right knee", "Neck, Left knee and Right knee"."""
     if len(labels) < 2:
         return "".join(labels)
-    return _g("%(some)s and %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
+    return gettext("%(some)s and %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
 
 
 def now_to_the_minute() -> datetime:
@@ -65,7 +65,7 @@ class ServiceValidatedForm(forms.ModelForm):
 
 
 def _part_choices() -> list[Any]:
-    return [("", _g("Choose where it hurts…")), *part_choices()]
+    return [("", gettext("Choose where it hurts…")), *part_choices()]
 
 
 class FactorsField(forms.MultipleChoiceField):

@@ -149,3 +149,70 @@ def test_a_russian_patient_records_pain_and_reads_the_digest_then_switches_to_en
         expect(page.locator("#entry-list")).to_contain_text("Today")
     finally:
         context.close()
+
+
+DOCTOR_SEED = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from accounts import services as accounts
+from diary.models import BodyPart, PainEntry
+from diary import services
+patient = User.objects.get(username="{patient}")
+now = timezone.now()
+for days_ago, part, intensity, factors in [
+    (0, "knee-left", 8, ["poor sleep"]), (1, "knee-left", 6, ["poor sleep"]),
+    (2, "arm-left", 4, ["poor sleep", "stress"]), (9, "knee-left", 3, []), (12, "loin", 5, []),
+]:
+    PainEntry.objects.create(
+        owner=patient, body_part=BodyPart.objects.get(name=part), pain_type="throbbing",
+        intensity=intensity, date_recorded=now - timedelta(days=days_ago, hours=1),
+        factors=factors,
+    )
+services.create_note(owner=patient, title="Вопрос врачу", shared=True)
+doctor = accounts.register_user(
+    username="{doctor}", email="{doctor}@example.com", password="{password}"
+)
+accounts.set_role(users=[doctor], role="doctor")
+doctor.language = "ru"
+doctor.save()
+link = accounts.request_link(patient=patient, doctor=doctor)
+accounts.change_link(link=link, by=doctor, status="active")
+"""
+
+
+def test_a_russian_doctor_reads_a_patients_diary_and_digest(
+    browser: Browser, base_url: str, daphne_server, shots: Path
+) -> None:
+    """The doctor's profile says Russian: an English browser still gets Russian pages."""
+    context = browser.new_context(locale="en-GB", base_url=base_url)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        patient = register(page)
+        doctor = f"doc{uuid.uuid4().hex[:8]}"
+        daphne_server.shell(DOCTOR_SEED.format(patient=patient, doctor=doctor, password=PASSWORD))
+        context.clear_cookies()
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill(doctor)
+        page.locator("#id_password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.goto("/diary/patients/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Мои пациенты")
+        row = page.locator(f"tr[data-patient='{patient}']")
+        expect(row).to_contain_text("▲ растёт")
+        shoot(page, shots, "patients-ru")
+
+        row.get_by_role("link", name="Дневник", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("только чтение")
+        expect(page.locator("#zone-note")).to_contain_text("Время — в часовом поясе пациента")
+        expect(page.locator("#entry-list")).to_contain_text("Левое плечо (верхняя часть руки)")
+        expect(page.locator("#shared-notes")).to_contain_text("Вопрос врачу")
+        shoot(page, shots, "patient-diary-ru")
+
+        page.goto(f"/diary/patients/{patient}/digest/")
+        expect(page.locator("#digest-summary")).to_contain_text("5 записей")
+        expect(page.locator("#digest-factors")).to_contain_text("С фактором «плохой сон»")
+        shoot(page, shots, "patient-digest-ru")
+    finally:
+        context.close()

@@ -168,7 +168,7 @@ def test_the_doctors_pages_in_russian(client, patient, doctor):
     client.force_login(doctor)
     html = client.get(reverse("diary:patients")).content.decode()
     assert "Мои пациенты" in html
-    assert "Максимум за 7 дней" in html
+    assert "Пик за 7 дней" in html
     html = client.get(reverse("diary:patient-diary", args=[patient.username])).content.decode()
     assert "только чтение" in html
     assert "Время — в часовом поясе пациента" in html

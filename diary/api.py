@@ -8,7 +8,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -46,7 +48,7 @@ PATIENT_PARAMETER = OpenApiParameter(
     "patient's access log). Anyone else gets 404.",
     required=False,
 )
-PATIENT_NOT_FOUND = "Patient not found"
+PATIENT_NOT_FOUND = gettext_lazy("Patient not found")
 
 
 def _patient_for(request: Request) -> User | None:
@@ -91,22 +93,23 @@ def _stats_list(request: Request, patient: User) -> HttpResponse:
     return HttpResponse(body, content_type="application/json", headers=headers)
 
 
-_body_parts_json: bytes | None = None
+_body_parts_json: dict[str, bytes] = {}
 
 
 def body_parts_json() -> bytes:
     """The body parts as the API sends them, built once per process: the 44 parts are a fixed
     contract (a migration loads them; the admin shows them read-only), so serializing the same
-    rows on every request bought nothing. An empty table (a test database being flushed) is
-    never kept."""
-    global _body_parts_json
-    if _body_parts_json is None:
+    rows on every request bought nothing. One body per language: `label` is in the active one
+    (Accept-Language). An empty table (a test database being flushed) is never kept."""
+    language = translation.get_language() or ""
+    body = _body_parts_json.get(language)
+    if body is None:
         data = BodyPartSerializer(body_parts_by_pk().values(), many=True).data
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         if not data:
             return body
-        _body_parts_json = body
-    return _body_parts_json
+        _body_parts_json[language] = body
+    return body
 
 
 @extend_schema(responses={200: BodyPartSerializer(many=True), 401: UNAUTHORIZED})
@@ -175,7 +178,7 @@ def notes(request: Request) -> Response:
     data = _validated(serializer_class, request)
     note = Note.objects.filter(owner=user, pk=data.pop("note_pk")).first()
     if note is None:
-        return error("Note not found", status.HTTP_404_NOT_FOUND)
+        return error(_("Note not found"), status.HTTP_404_NOT_FOUND)
     if request.method == "DELETE":
         services.delete_note(note=note)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -246,7 +249,7 @@ def stats(request: Request) -> Response:
     data = _validated(serializer_class, request)
     entry = PainEntry.objects.for_user(user).filter(pk=data.pop("stat_pk")).first()
     if entry is None:
-        return error("Stat not found", status.HTTP_404_NOT_FOUND)
+        return error(_("Stat not found"), status.HTTP_404_NOT_FOUND)
     if request.method == "DELETE":
         services.delete_pain_entry(entry=entry)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -308,7 +311,9 @@ def digest(request: Request) -> Response:
 def export(request: Request) -> Response | HttpResponse:
     fmt = request.query_params.get("format", "")
     if fmt not in EXPORT_FORMATS:
-        return error("format must be one of: " + ", ".join(EXPORT_FORMATS), 400)
+        return error(
+            _("format must be one of: %(formats)s") % {"formats": ", ".join(EXPORT_FORMATS)}, 400
+        )
     patient = _patient_for(request)
     if patient is None:
         return error(PATIENT_NOT_FOUND, status.HTTP_404_NOT_FOUND)

@@ -10,8 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
 
+from django.utils.dateformat import format as date_format
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from diary.digest import DayDigest
 from diary.models import INTENSITY_MAX, INTENSITY_MIN
@@ -32,20 +36,34 @@ MEAN_COLOUR = "#2563eb"
 @dataclass(frozen=True)
 class Series:
     key: str  # "max" or "mean": the CSS class suffix and the DayDigest attribute
-    label: str
+    label: str | Promise
     colour: str
     dashed: bool = False
-    short: str = ""  # the legend's label on a narrow chart
+    short: str | Promise = ""  # the legend's label on a narrow chart
 
 
 SERIES = (
-    Series("max", "Highest of the day", MAX_COLOUR, short="Highest"),
-    Series("mean", "Mean of the day", MEAN_COLOUR, dashed=True, short="Mean"),
+    Series("max", gettext_lazy("Highest of the day"), MAX_COLOUR, short=gettext_lazy("Highest")),
+    Series(
+        "mean",
+        gettext_lazy("Mean of the day"),
+        MEAN_COLOUR,
+        dashed=True,
+        short=gettext_lazy("Mean"),
+    ),
 )
+
+DEFAULT_TITLE = gettext_lazy("Pain per day: highest and mean")
 
 
 def day_label(day: DayDigest) -> str:
-    return f"{day.date.day} {day.date:%b}"
+    # Translators: a date format (Django's date filter) for a chart's axis, e.g. "28 Sep".
+    return date_format(day.date, pgettext("date format", "j M"))
+
+
+def _day_with_year(day: DayDigest) -> str:
+    # Translators: a date format (Django's date filter), e.g. "28 Sep 2026".
+    return date_format(day.date, pgettext("date format", "j M Y"))
 
 
 def x_positions(count: int, width: int = WIDTH) -> list[float]:
@@ -98,24 +116,33 @@ def _text(x: float, y: float, text: str, css: str, anchor: str = "middle") -> st
 def _description(timeline: Sequence[DayDigest]) -> str:
     with_entries = [day for day in timeline if day.count]
     if not timeline:
-        return "No days to show."
-    span = f"{day_label(timeline[0])} {timeline[0].date.year} to {day_label(timeline[-1])}"
-    span += f" {timeline[-1].date.year}"
+        return _("No days to show.")
+    span = {"start": _day_with_year(timeline[0]), "end": _day_with_year(timeline[-1])}
     if not with_entries:
-        return f"Daily pain from {span}: no entries in this period."
+        return _("Daily pain from %(start)s to %(end)s: no entries in this period.") % span
     worst = max(with_entries, key=lambda day: (day.max or 0, day.mean or 0))
-    return (
-        f"Daily pain from {span}, on a scale of 0 to 10: entries on {len(with_entries)} of "
-        f"{len(timeline)} days; the highest was {worst.max} on {day_label(worst)}. "
-        "The same numbers are in the table below."
-    )
+    return ngettext(
+        "Daily pain from %(start)s to %(end)s, on a scale of 0 to 10: entries on %(with)s of "
+        "%(count)s day; the highest was %(max)s on %(day)s. The same numbers are in the table "
+        "below.",
+        "Daily pain from %(start)s to %(end)s, on a scale of 0 to 10: entries on %(with)s of "
+        "%(count)s days; the highest was %(max)s on %(day)s. The same numbers are in the table "
+        "below.",
+        len(timeline),
+    ) % {
+        **span,
+        "with": len(with_entries),
+        "count": len(timeline),
+        "max": worst.max,
+        "day": day_label(worst),
+    }
 
 
 def timeline_chart(
     timeline: Sequence[DayDigest],
     *,
     chart_id: str = "timeline-chart",
-    title: str = "Pain per day: highest and mean",
+    title: str | Promise = DEFAULT_TITLE,
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> SafeString:
@@ -164,7 +191,7 @@ def timeline_chart(
 
     if not any(day.count for day in timeline):
         parts.append(
-            _text(width / 2, TOP + (height - TOP - BOTTOM) / 2, "No entries", "chart-empty")
+            _text(width / 2, TOP + (height - TOP - BOTTOM) / 2, _("No entries"), "chart-empty")
         )
     else:
         for series in SERIES:
@@ -217,7 +244,7 @@ def _legend(width: int) -> str:
     x = LEFT
     narrow = width < WIDTH
     for series in SERIES:
-        label = series.short if narrow and series.short else series.label
+        label = str(series.short if narrow and series.short else series.label)
         dash = ' stroke-dasharray="6 4"' if series.dashed else ""
         out.append(
             f'<line x1="{x}" x2="{x + 24}" y1="12" y2="12" stroke="{series.colour}" '

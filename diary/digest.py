@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db.models import Max, Q, QuerySet, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import CareLink, User
-from diary.models import BodyPart, Note, PainEntry, PainType, body_parts_by_pk
+from diary.models import BodyPart, Note, PainEntry, PainType, body_parts_by_pk, factor_label
 
 MAX_DAYS = 366
 # A patient "needs attention" after severe pain this week, or pain clearly rising.
@@ -97,27 +99,28 @@ def parse_period(params: Any, today: date) -> Period:
     neither means the last 30 days. A parameter that is given must be valid, even if empty."""
     has_days, has_range = "days" in params, "start" in params or "end" in params
     if has_days and has_range:
-        raise PeriodError("Give either days or start and end, not both.")
+        raise PeriodError(_("Give either days or start and end, not both."))
     if has_range:
         start, end = params.get("start"), params.get("end")
         if not (start and end):
-            raise PeriodError("Give both start and end (YYYY-MM-DD).")
+            raise PeriodError(_("Give both start and end (YYYY-MM-DD)."))
         try:
             period = Period(date.fromisoformat(start), date.fromisoformat(end))
         except (TypeError, ValueError) as exc:
-            raise PeriodError("Dates must look like 2026-01-31.") from exc
+            raise PeriodError(_("Dates must look like 2026-01-31.")) from exc
         if period.end < period.start:
-            raise PeriodError("The end comes before the start.")
+            raise PeriodError(_("The end comes before the start."))
         if period.days > MAX_DAYS:
-            raise PeriodError(f"A period is at most {MAX_DAYS} days.")
+            raise PeriodError(_("A period is at most %(max)s days.") % {"max": MAX_DAYS})
         return period
     days = params.get("days", "30")
     if not str(days).isdigit() or not 1 <= int(days) <= MAX_DAYS:
-        raise PeriodError(f"days must be a whole number from 1 to {MAX_DAYS}.")
+        raise PeriodError(_("days must be a whole number from 1 to %(max)s.") % {"max": MAX_DAYS})
     return Period(today - timedelta(days=int(days) - 1), today)
 
 
-# Said (and summarised) when a part has no entries in one of the period's halves.
+# Said (and summarised) when a part has no entries in one of the period's halves. The
+# direction is a machine value (pages compare it); direction_label is what people read.
 NO_TREND = "no trend yet"
 
 
@@ -143,11 +146,31 @@ class PartDigest:
         return "steady"
 
     @property
+    def direction_label(self) -> str:
+        """The direction in the active language."""
+        return {
+            NO_TREND: _("no trend yet"),
+            "rising": _("rising"),
+            "falling": _("falling"),
+            "steady": _("steady"),
+        }.get(self.direction, self.direction)
+
+    @property
     def no_trend_reason(self) -> str:
         """Why there is no trend, for the page's hint."""
         if self.count == 1:
-            return "Only one entry: a trend needs entries in both halves of the period."
-        return "Entries in only one half of the period: a trend needs both halves."
+            return _("Only one entry: a trend needs entries in both halves of the period.")
+        return _("Entries in only one half of the period: a trend needs both halves.")
+
+
+def entries_on_days(entries: int, days: int) -> str:
+    """ "5 entries on 3 days", with each number's own plural."""
+    said_entries = ngettext("%(count)s entry", "%(count)s entries", entries) % {"count": entries}
+    # Translators: "%(entries)s" is e.g. "5 entries"; this is "5 entries on 3 days".
+    return ngettext("%(entries)s on %(count)s day", "%(entries)s on %(count)s days", days) % {
+        "entries": said_entries,
+        "count": days,
+    }
 
 
 @dataclass
@@ -162,17 +185,16 @@ class FactorDigest:
 
     @property
     def sentence(self) -> str:
-        days = f"{self.days} day{'' if self.days == 1 else 's'}"
-        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
+        counts = entries_on_days(self.entries, self.days)
+        values = {"factor": factor_label(self.factor), "counts": counts}
         if self.mean_without is None:
-            return (
-                f"Every entry had {self.factor}: pain averaged {self.mean_with:.1f} "
-                f"({entries} on {days}), nothing to compare with."
-            )
-        return (
-            f"On days with {self.factor} your pain averaged {self.mean_with:.1f}, "
-            f"otherwise {self.mean_without:.1f} ({entries} on {days})."
-        )
+            return _(
+                "Every entry had %(factor)s: pain averaged %(mean)s (%(counts)s), "
+                "nothing to compare with."
+            ) % {**values, "mean": f"{self.mean_with:.1f}"}
+        return _(
+            "On days with %(factor)s your pain averaged %(mean)s, otherwise %(other)s (%(counts)s)."
+        ) % {**values, "mean": f"{self.mean_with:.1f}", "other": f"{self.mean_without:.1f}"}
 
 
 @dataclass
@@ -223,15 +245,40 @@ class Digest:
 
     @property
     def summary(self) -> str:
+        days = self.period.days
         if not self.entries:
-            return f"No pain recorded in these {self.period.days} days."
+            return ngettext(
+                "No pain recorded in this %(days)s day.",
+                "No pain recorded in these %(days)s days.",
+                days,
+            ) % {"days": days}
         top = self.body_parts[0]
-        parts = [f"Most pain: {top.body_part.label.lower()}, mean {top.mean:.1f}, {top.direction}."]
-        entries = f"{self.entries} entr{'y' if self.entries == 1 else 'ies'}"
-        days = f"{self.days_with_entries} of {self.period.days} days"
-        parts.append(f"{entries} on {days}, highest {self.peak}/10.")
+        parts = [
+            _("Most pain: %(part)s, mean %(mean)s, %(direction)s.")
+            % {
+                "part": top.body_part.display_label.lower(),
+                "mean": f"{top.mean:.1f}",
+                "direction": top.direction_label,
+            }
+        ]
+        entries = ngettext(
+            "%(count)s entry on %(with)s of %(days)s days, highest %(peak)s/10.",
+            "%(count)s entries on %(with)s of %(days)s days, highest %(peak)s/10.",
+            self.entries,
+        )
+        parts.append(
+            entries
+            % {
+                "count": self.entries,
+                "with": self.days_with_entries,
+                "days": days,
+                "peak": self.peak,
+            }
+        )
         common = max(self.pain_types.items(), key=lambda item: item[1])
-        parts.append(f"Mostly {common[0]} pain.")
+        parts.append(
+            _("Mostly %(pain_type)s pain.") % {"pain_type": PainType(common[0]).label.lower()}
+        )
         return " ".join(parts)
 
     def as_json(self) -> dict[str, Any]:
@@ -246,7 +293,7 @@ class Digest:
                 {
                     "body_part": part.body_part.pk,
                     "name": part.body_part.name,
-                    "label": part.body_part.label,
+                    "label": part.body_part.display_label,
                     "count": part.count,
                     "mean": part.mean,
                     "max": part.max,
@@ -430,7 +477,7 @@ def factor_digests(readings: list[tuple[date, int, list[str]]]) -> list[FactorDi
     """Per factor carried by at least FACTOR_MIN_ENTRIES entries: the mean intensity of the
     entries with it against that of all the other entries. Most entries first."""
     carrying: dict[str, list[int]] = defaultdict(list)
-    for position, (_, _, factors) in enumerate(readings):
+    for position, (_day, _intensity, factors) in enumerate(readings):
         for factor in dict.fromkeys(factors):
             carrying[factor].append(position)
     digests = []

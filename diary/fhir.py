@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.utils import translation
+
 from accounts.models import User
 from diary.bodymap import LEFT, PARTS_BY_NAME, RIGHT, SNOMED_STRUCTURES
 from diary.models import PainEntry, PainType
@@ -92,7 +94,9 @@ def coded(coding: dict[str, str], text: str | None = None) -> dict[str, Any]:
 
 def pain_quality(pain_type: str) -> dict[str, Any]:
     """The quality as a CodeableConcept: coded where the code is verified, else text only."""
-    label = PainType(pain_type).label
+    # The export's text stays English, as its codes and displays (PainType's label is lazy).
+    with translation.override("en"):
+        label = str(PainType(pain_type).label)
     code = PAIN_QUALITIES[pain_type]
     if code is None:
         return {"text": label}

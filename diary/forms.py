@@ -11,9 +11,11 @@ from uuid import uuid4
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from diary.bodymap import LABELS, part_choices
+from diary.bodymap import LABELS, label_of, part_choices
 from diary.models import (
     CLOCK_SKEW,
     INTENSITY_MAX,
@@ -23,12 +25,20 @@ from diary.models import (
     Note,
     PainEntry,
     PainType,
+    factor_label,
 )
 from diary.services import normalise_factors
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 # The scale, explained once where the intensity is chosen.
-SCALE_HELP = "0 no pain … 10 worst imaginable"
+SCALE_HELP = _("0 no pain … 10 worst imaginable")
+
+
+def join_labels(labels: list[str]) -> str:
+    """ "Left knee", "Left knee and Right knee", "Neck, Left knee and Right knee"."""
+    if len(labels) < 2:
+        return "".join(labels)
+    return gettext("%(some)s and %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
 
 
 def now_to_the_minute() -> datetime:
@@ -55,7 +65,7 @@ class ServiceValidatedForm(forms.ModelForm):
 
 
 def _part_choices() -> list[Any]:
-    return [("", "Choose where it hurts…"), *part_choices()]
+    return [("", gettext("Choose where it hurts…")), *part_choices()]
 
 
 class FactorsField(forms.MultipleChoiceField):
@@ -71,33 +81,33 @@ class FactorsField(forms.MultipleChoiceField):
 class PainEntryForm(ServiceValidatedForm):
     # The choices come from the constant list of parts, so a crafted name (NUL bytes included)
     # is refused before it reaches the database; clean_body_part turns the name into the row.
-    body_part = forms.ChoiceField(label="Where", choices=_part_choices)
+    body_part = forms.ChoiceField(label=_("Where"), choices=_part_choices)
     pain_type = forms.ChoiceField(
-        label="Kind of pain",
+        label=_("Kind of pain"),
         choices=PainType.choices,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
     intensity = forms.TypedChoiceField(
-        label="How strong",
+        label=_("How strong"),
         help_text=SCALE_HELP,
         choices=[(value, str(value)) for value in range(INTENSITY_MIN, INTENSITY_MAX + 1)],
         coerce=int,
         widget=forms.RadioSelect(attrs={"class": "btn-check"}),
     )
-    date_recorded = forms.DateTimeField(label="When", widget=DateTimeLocalInput())
+    date_recorded = forms.DateTimeField(label=_("When"), widget=DateTimeLocalInput())
     description = forms.CharField(
-        label="What happened (optional)",
+        label=_("What happened (optional)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Climbing stairs, after a run…"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Climbing stairs, after a run…")}),
     )
-    factors = FactorsField(label="What may have set it off (optional)", required=False)
+    factors = FactorsField(label=_("What may have set it off (optional)"), required=False)
     factor_other = forms.CharField(
-        label="Something else",
+        label=_("Something else"),
         required=False,
         max_length=200,
-        help_text="Your own words; several separated by commas.",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. cold, long drive", "maxlength": 200}),
+        help_text=_("Your own words; several separated by commas."),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. cold, long drive"), "maxlength": 200}),
     )
 
     class Meta:
@@ -117,7 +127,9 @@ class PainEntryForm(ServiceValidatedForm):
         # data holds beyond them (so nothing chosen ever disappears from the form).
         names = dict.fromkeys([*PRESET_FACTORS, *own, *(chosen or [])])
         self.fields["factors"].choices = [
-            (name, name) for name in names if isinstance(name, str) and "\x00" not in name
+            (name, factor_label(name))
+            for name in names
+            if isinstance(name, str) and "\x00" not in name
         ]
         if self.instance.body_part_id and "body_part" not in (kwargs.get("initial") or {}):
             # The model's initial value is the part's id; the choices are its name.
@@ -133,7 +145,7 @@ class PainEntryForm(ServiceValidatedForm):
     def clean_date_recorded(self) -> datetime:
         value: datetime = self.cleaned_data["date_recorded"]
         if value > timezone.now() + CLOCK_SKEW:
-            raise ValidationError("This time is in the future: choose now or earlier.")
+            raise ValidationError(_("This time is in the future: choose now or earlier."))
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -161,10 +173,7 @@ class PainEntryForm(ServiceValidatedForm):
     @property
     def part_label(self) -> str:
         """The parts this form is for, as a person reads them: "Left knee and Right knee"."""
-        labels = [LABELS[name] for name in self.part_names]
-        if len(labels) < 2:
-            return "".join(labels)
-        return f"{', '.join(labels[:-1])} and {labels[-1]}"
+        return join_labels([label_of(name) for name in self.part_names])
 
 
 class PartsSelect(forms.Select):
@@ -187,7 +196,9 @@ def client_id_field() -> forms.UUIDField:
 class RecordPainForm(PainEntryForm):
     """A new pain, felt in one part or in several at once (one entry per part)."""
 
-    body_part = forms.MultipleChoiceField(label="Where", choices=_part_choices, widget=PartsSelect)
+    body_part = forms.MultipleChoiceField(
+        label=_("Where"), choices=_part_choices, widget=PartsSelect
+    )
     client_id = client_id_field()
 
     def clean_body_part(self) -> list[BodyPart]:  # type: ignore[override]
@@ -200,8 +211,10 @@ class NoteForm(ServiceValidatedForm):
     class Meta:
         model = Note
         fields = ["title", "body", "shared"]
-        labels = {"body": "Note", "shared": "Shared with my doctors"}
-        help_texts = {"shared": "Doctors you are linked with can read it. Unticked, only you can."}
+        labels = {"title": _("Title"), "body": _("Note"), "shared": _("Shared with my doctors")}
+        help_texts = {
+            "shared": _("Doctors you are linked with can read it. Unticked, only you can.")
+        }
         widgets = {"body": forms.Textarea(attrs={"rows": 4})}
 
 

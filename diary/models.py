@@ -12,8 +12,9 @@ from django.core.validators import (
 )
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from diary.bodymap.parts import VIEW_LABELS
+from diary.bodymap.parts import VIEW_LABELS, label_of
 from diary.links import entry_link, page_link
 
 INTENSITY_MIN = 0
@@ -24,7 +25,7 @@ CLOCK_SKEW = timedelta(minutes=1)
 
 def validate_not_in_future(value: datetime) -> None:
     if value > timezone.now() + CLOCK_SKEW:
-        raise ValidationError("This time is in the future.", code="future")
+        raise ValidationError(_("This time is in the future."), code="future")
 
 
 class BodyPart(models.Model):
@@ -40,7 +41,12 @@ class BodyPart(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.label
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        """The label people read, in the active language (`label` stays the English one)."""
+        return label_of(self.name) or self.label
 
 
 _body_parts_by_pk: dict[int, BodyPart] | None = None
@@ -60,10 +66,10 @@ def body_parts_by_pk() -> dict[int, BodyPart]:
 
 
 class PainType(models.TextChoices):
-    BURNING = "burning", "Burning"
-    STABBING = "stabbing", "Stabbing"
-    CUTTING = "cutting", "Cutting"
-    THROBBING = "throbbing", "Throbbing"
+    BURNING = "burning", _("Burning")
+    STABBING = "stabbing", _("Stabbing")
+    CUTTING = "cutting", _("Cutting")
+    THROBBING = "throbbing", _("Throbbing")
 
 
 # The triggers a patient can pick with one tap; their own ones are offered beside these.
@@ -77,6 +83,25 @@ PRESET_FACTORS = (
     "screen time",
     "menstruation",
 )
+# What pages show for a preset (the stored and API value stays the English one above).
+PRESET_FACTOR_LABELS = {
+    "poor sleep": _("poor sleep"),
+    "stress": _("stress"),
+    "weather": _("weather"),
+    "long sitting": _("long sitting"),
+    "exercise": _("exercise"),
+    "lifting": _("lifting"),
+    "screen time": _("screen time"),
+    "menstruation": _("menstruation"),
+}
+
+
+def factor_label(factor: str) -> str:
+    """A factor as a page shows it: a preset translated, the patient's own words as written."""
+    label = PRESET_FACTOR_LABELS.get(factor)
+    return str(label) if label is not None else factor
+
+
 MAX_FACTORS = 8
 MAX_FACTOR_LENGTH = 40
 # How far back "the factors you used before" looks: enough for months of entries, one query.
@@ -87,12 +112,14 @@ def validate_factors(value: object) -> None:
     """The stored shape: a list of short strings. diary.services.normalise_factors says more
     precisely what is wrong with a patient's input; this guards every other write."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError("Factors must be a list of text.", code="invalid")
+        raise ValidationError(_("Factors must be a list of text."), code="invalid")
     if len(value) > MAX_FACTORS:
-        raise ValidationError(f"At most {MAX_FACTORS} factors per entry.", code="max_factors")
+        raise ValidationError(
+            _("At most %(max)s factors per entry."), code="max_factors", params={"max": MAX_FACTORS}
+        )
     for item in value:
         if not item or len(item) > MAX_FACTOR_LENGTH or "\x00" in item:
-            raise ValidationError("A factor is 1 to 40 characters of text.", code="invalid")
+            raise ValidationError(_("A factor is 1 to 40 characters of text."), code="invalid")
 
 
 class PainEntryQuerySet(models.QuerySet["PainEntry"]):
@@ -154,18 +181,18 @@ class PainEntry(models.Model):
 
     class Meta:
         ordering = ["-date_recorded", "-id"]
-        verbose_name_plural = "pain entries"
+        verbose_name_plural = _("pain entries")
         indexes = [models.Index(fields=["owner", "-date_recorded"], name="painentry_owner_date")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(intensity__gte=INTENSITY_MIN, intensity__lte=INTENSITY_MAX),
                 name="painentry_intensity_0_10",
-                violation_error_message="Intensity must be between 0 and 10.",
+                violation_error_message=_("Intensity must be between 0 and 10."),
             ),
             models.CheckConstraint(
                 condition=models.Q(pain_type__in=PainType.values),
                 name="painentry_pain_type_valid",
-                violation_error_message="Unknown pain type.",
+                violation_error_message=_("Unknown pain type."),
             ),
             models.UniqueConstraint(
                 fields=["owner", "client_id", "body_part"],
@@ -176,6 +203,11 @@ class PainEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.body_part} {self.pain_type} {self.intensity}/10"
+
+    @property
+    def factor_labels(self) -> list[str]:
+        """The factors as a page shows them (presets in the active language)."""
+        return [factor_label(factor) for factor in self.factors or ()]
 
     # Links for the entry list (diary/links.py: no reverse() per entry).
     @property
@@ -202,9 +234,9 @@ class Note(models.Model):
         validators=[MaxLengthValidator(20000), ProhibitNullCharactersValidator()],
     )
     shared = models.BooleanField(
-        "shared with my doctors",
+        _("shared with my doctors"),
         default=False,
-        help_text="Doctors you are linked with can read a shared note; others stay private.",
+        help_text=_("Doctors you are linked with can read a shared note; others stay private."),
     )
     created_on = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,9 @@ from diary.services import normalise_factors
 
 
 class BodyPartSerializer(serializers.ModelSerializer):
+    # The label people read, in the request's language (Accept-Language); `name` never changes.
+    label = serializers.CharField(source="display_label", read_only=True)
+
     class Meta:
         model = BodyPart
         fields = ["id", "name", "label", "view"]
@@ -117,7 +121,7 @@ class FactorsField(serializers.Field):
     """A list of factors, normalised by the service's rule. Its errors are one flat list of
     messages ({"factors": ["..."]}), not DRF's per-item dict."""
 
-    default_error_messages = {"not_a_list": "Expected a list of strings."}
+    default_error_messages = {"not_a_list": _("Expected a list of strings.")}
 
     def to_internal_value(self, data: Any) -> list[str]:
         if not isinstance(data, list):

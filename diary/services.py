@@ -12,12 +12,15 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from diary.entry_cache import bump_diary_cache
 from diary.models import (
     MAX_FACTOR_LENGTH,
     MAX_FACTORS,
+    PRESET_FACTOR_LABELS,
     PRESET_FACTORS,
     BodyPart,
     Note,
@@ -39,22 +42,35 @@ def normalise_factors(values: Iterable[str] | None) -> list[str]:
     """
     values = list(values or ())
     problems: list[str] = []
+    # A preset typed in the page's language ("плохой сон") is that preset too.
+    presets = {
+        **{str(label).casefold(): preset for preset, label in PRESET_FACTOR_LABELS.items()},
+        **_PRESETS_BY_KEY,
+    }
     if len(values) > MAX_FACTORS:
-        problems.append(f"At most {MAX_FACTORS} factors per entry ({len(values)} given).")
+        problems.append(
+            ngettext(
+                "At most %(max)s factors per entry (%(count)s given).",
+                "At most %(max)s factors per entry (%(count)s given).",
+                len(values),
+            )
+            % {"max": MAX_FACTORS, "count": len(values)}
+        )
     factors: dict[str, str] = {}
     for value in values:
         if not isinstance(value, str):
-            problems.append("Each factor must be text.")
+            problems.append(_("Each factor must be text."))
         elif "\x00" in value:
-            problems.append("A factor cannot contain a NUL character.")
+            problems.append(_("A factor cannot contain a NUL character."))
         elif len(value) > MAX_FACTOR_LENGTH:
             shown = " ".join(value.split())[:MAX_FACTOR_LENGTH]
             problems.append(
-                f"“{shown}…” is too long: a factor is at most {MAX_FACTOR_LENGTH} characters."
+                _("“%(factor)s…” is too long: a factor is at most %(max)s characters.")
+                % {"factor": shown, "max": MAX_FACTOR_LENGTH}
             )
         elif text := " ".join(value.split()):
-            key = text.casefold()
-            factors.setdefault(key, _PRESETS_BY_KEY.get(key, text))
+            factor = presets.get(text.casefold(), text)
+            factors.setdefault(factor.casefold(), factor)
     if problems:
         raise ValidationError({"factors": list(dict.fromkeys(problems))})
     return list(factors.values())
@@ -118,7 +134,7 @@ def record_pain_in_parts(
     """
     parts = list({part.pk: part for part in body_parts}.values())
     if not parts:
-        raise ValidationError({"body_part": "Choose at least one body part."})
+        raise ValidationError({"body_part": _("Choose at least one body part.")})
     moment = date_recorded or timezone.now()
     factors = normalise_factors(factors)
     entries = [

@@ -35,6 +35,7 @@ from diary.bodymap.parts import (
     SNOMED_STRUCTURES,
     VIEW_LABELS,
     Part,
+    label_of,
     part_choices,
 )
 from diary.bodymap.shapes import SHAPES, SILHOUETTE, VIEW_HEIGHT, VIEW_WIDTH
@@ -65,6 +66,7 @@ __all__ = [
     "MapView",
     "Part",
     "Region",
+    "label_of",
     "map_views",
     "part_choices",
     "regions_named",

@@ -14,6 +14,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
@@ -32,19 +35,26 @@ from diary.views import HtmxHttpRequest
 from diary.views.patients import linked_patient
 
 DIGEST = "diary/digest.html"
-COLOR_MODES = {"mean": "Mean intensity", "count": "Number of entries"}
+COLOR_MODES = {
+    "mean": gettext_lazy("Mean intensity"),
+    "count": gettext_lazy("Number of entries"),
+}
 
 
 def period_label(period: Period) -> str:
-    """E.g. "1-30 Jan 2026" or "20 Dec 2025 - 18 Jan 2026" (en dashes): fits in a legend."""
+    """E.g. "1-30 Jan 2026" or "20 Dec 2025 - 18 Jan 2026" (en dashes): fits in a legend. The
+    month names are the active language's (the formats are translated: Russian says "января")."""
     start, end = period.start, period.end
+    # Translators: a date format (Django's date filter), e.g. "30 Jan 2026".
+    full = date_format(end, pgettext("date format", "j M Y"))
     if start == end:
-        return f"{end.day} {end:%b %Y}"
+        return full
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%b %Y}"
+        return f"{start.day}–{full}"
     if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+        # Translators: a date format (Django's date filter), e.g. "28 Sep".
+        return f"{date_format(start, pgettext('date format', 'j M'))} – {full}"
+    return f"{date_format(start, pgettext('date format', 'j M Y'))} – {full}"
 
 
 def heatmap_levels(digest: Digest, color: str) -> dict[int, int]:
@@ -98,11 +108,14 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
     period_query = asked.query
     export = {"patient": patient.username} if as_doctor else {}
     if color == "count":
-        legend_title = f"Number of entries, {label} (10 = the busiest part)"
-        level_label = "entries, busiest part = 10"
+        legend_title = _("Number of entries, %(period)s (10 = the busiest part)") % {
+            "period": label
+        }
+        level_label = _("entries, busiest part = 10")
     else:
-        legend_title = f"Mean intensity, {label}"
-        level_label = "mean intensity"
+        legend_title = _("Mean intensity, %(period)s") % {"period": label}
+        level_label = _("mean intensity")
+    chart_title = _("Pain per day, %(period)s: highest and mean") % {"period": label}
     base = (
         reverse("diary:patient-digest", args=[patient.username])
         if as_doctor
@@ -133,20 +146,20 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
             }
             for mode, mode_label in COLOR_MODES.items()
         ],
-        "chart": timeline_chart(digest.timeline, title=f"Pain per day, {label}: highest and mean"),
+        "chart": timeline_chart(digest.timeline, title=chart_title),
         # The same chart drawn for a phone; the page shows one of the two by screen width.
         "chart_compact": timeline_chart(
             digest.timeline,
             chart_id="timeline-chart-compact",
-            title=f"Pain per day, {label}: highest and mean",
+            title=chart_title,
             width=COMPACT_WIDTH,
         ),
         "pain_type_rows": _pain_type_rows(digest),
         "export_links": [
             (name, f"/diary/export/?{urlencode({'format': fmt, **export})}")
             for name, fmt in (
-                ("Download CSV (entries)", "csv"),
-                ("Notes CSV", "csv-notes"),
+                (_("Download CSV (entries)"), "csv"),
+                (_("Notes CSV"), "csv-notes"),
                 ("FHIR R4 (JSON)", "fhir"),
             )
         ],
@@ -159,7 +172,9 @@ def _digest_page(request: HtmxHttpRequest, patient: User, *, as_doctor: bool) ->
         "readonly": True,
     }
     if as_doctor:
-        context.update(patient_zone=tz.key, viewer_zone=request.user.tzinfo.key)
+        context.update(
+            patient_zone=tz.key, viewer_zone=request.user.tzinfo.key, patient_now=timezone.now()
+        )
     # Rendered in the patient's zone: their days, their times, whoever reads.
     with timezone.override(tz):
         return render(request, DIGEST, context, status=status)

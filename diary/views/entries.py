@@ -21,16 +21,25 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import User
 from diary import services
-from diary.bodymap import LABELS, map_views, part_choices, regions_named
+from diary.bodymap import LABELS, label_of, map_views, part_choices, regions_named
 from diary.entry_cache import diary_cache_token
-from diary.forms import PainEntryForm, RecordPainForm, add_service_errors, now_to_the_minute
+from diary.forms import (
+    PainEntryForm,
+    RecordPainForm,
+    add_service_errors,
+    join_labels,
+    now_to_the_minute,
+)
 from diary.models import INTENSITY_MAX, INTENSITY_MIN, PainEntry
 from diary.views import DIARY, HtmxHttpRequest, answer
 
@@ -90,15 +99,24 @@ def diary_state(owner: User) -> tuple[dict[int, int], str]:
     return levels, f"{count}-{newest}-{changed}-{token}"
 
 
+# The titles of the fragments on a page of their own (no JavaScript).
+RECORD_PAIN = gettext_lazy("Record pain")
+EDIT_ENTRY = gettext_lazy("Edit entry")
+DELETE_ENTRY = gettext_lazy("Delete entry")
+
+
 def day_heading(day: date, today: date) -> str:
-    """ "Today", "Yesterday", "Mon 30 Nov" (the year only when it is not this year's)."""
+    """ "Today", "Yesterday", "Mon 30 Nov" (the year only when it is not this year's), in the
+    active language."""
     if day == today:
-        return "Today"
+        return _("Today")
     if day == today - timedelta(days=1):
-        return "Yesterday"
+        return _("Yesterday")
     if day.year == today.year:
-        return f"{day:%a} {day.day} {day:%b}"
-    return f"{day:%a} {day.day} {day:%b %Y}"
+        # Translators: a date format (Django's date filter), e.g. "Mon 30 Nov".
+        return date_format(day, pgettext("date format", "D j M"))
+    # Translators: a date format (Django's date filter), e.g. "Mon 30 Nov 2025".
+    return date_format(day, pgettext("date format", "D j M Y"))
 
 
 @dataclass
@@ -120,7 +138,7 @@ class Day:
 
     @property
     def relative(self) -> bool:
-        return self.heading in ("Today", "Yesterday")
+        return self.heading in (_("Today"), _("Yesterday"))
 
 
 def _local_day(entry: PainEntry) -> date:
@@ -180,7 +198,11 @@ def entry_list_context(
         zone = timezone.get_current_timezone_name()
         # The readonly list's empty state names the patient.
         name = owner.display_name() if readonly else ""
-        key = f"{owner.pk}:{version}:{part}:{zone}:{listing.today}:{int(readonly)}:{name}"
+        # The language too: the days hold words and dates in it.
+        language = translation.get_language()
+        key = (
+            f"{owner.pk}:{version}:{part}:{zone}:{listing.today}:{int(readonly)}:{name}:{language}"
+        )
     return {
         "listing": listing,
         "days": listing.days,  # callables: the template calls them only on a cache miss
@@ -188,7 +210,7 @@ def entry_list_context(
         "entry_list_key": key,
         "entry_list_seconds": ENTRY_LIST_CACHE_SECONDS,
         "part": part,
-        "part_label": LABELS.get(part, ""),
+        "part_label": label_of(part),
         "part_choices": part_choices(),
     }
 
@@ -269,15 +291,18 @@ def _get_entry(request: HtmxHttpRequest, pk: int) -> PainEntry:
     try:
         return PainEntry.objects.for_user(request.user).select_related("body_part").get(pk=pk)
     except PainEntry.DoesNotExist:
-        raise Http404("No such entry in your diary.") from None
+        raise Http404(_("No such entry in your diary.")) from None
 
 
 def saved_summary(entries: list[PainEntry]) -> str:
     """ "Left knee and Right knee, burning, 6/10" for the confirmation."""
-    labels = [entry.body_part.label for entry in entries]
-    where = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    where = join_labels([entry.body_part.display_label for entry in entries])
     first = entries[0]
-    return f"{where}, {first.get_pain_type_display().lower()}, {first.intensity}/10"
+    return _("%(where)s, %(pain_type)s, %(intensity)s/10") % {
+        "where": where,
+        "pain_type": first.get_pain_type_display().lower(),
+        "intensity": first.intensity,
+    }
 
 
 # --- the diary page -----------------------------------------------------------------------------
@@ -338,7 +363,7 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
             # they stay a (preselected) <select> the user can see and change.
             "chosen_parts": parts if request.htmx else [],
         }
-        return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain")
+        return answer(request, DIARY, context, fragment="entry-panel", alone=RECORD_PAIN)
 
     form = RecordPainForm(request.POST, owner=request.user)
     # The form from a map click hides the parts; it shows the list again only to a no-JS user.
@@ -368,7 +393,7 @@ def entry_new(request: HtmxHttpRequest) -> HttpResponse:
         else:
             return _saved_answer(request, entries, before=before)
     context = {"form": form, "chosen_parts": chosen}
-    return answer(request, DIARY, context, fragment="entry-panel", alone="Record pain", status=422)
+    return answer(request, DIARY, context, fragment="entry-panel", alone=RECORD_PAIN, status=422)
 
 
 def _stored_before(request: HtmxHttpRequest) -> list[PainEntry]:
@@ -384,7 +409,7 @@ def _saved_answer(
     request: HtmxHttpRequest, entries: list[PainEntry], *, before: ListState | None
 ) -> HttpResponse:
     if not request.htmx:
-        messages.success(request, f"Saved: {saved_summary(entries)}.")
+        messages.success(request, _("Saved: %(summary)s.") % {"summary": saved_summary(entries)})
         return redirect("diary:diary")
     main = render_to_string(
         f"{DIARY}#entry-panel",
@@ -423,14 +448,14 @@ def entry_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             if not request.htmx:
-                messages.success(request, "The entry was saved.")
+                messages.success(request, _("The entry was saved."))
                 return redirect("diary:diary")
             parts = {old_part, entry.body_part.name}
             return changed_answer(request, main="", parts=parts, before=before)
     status = 422 if form.is_bound else 200
     context = {"form": form, "entry": entry}
     response = answer(
-        request, DIARY, context, fragment="entry-edit", alone="Edit entry", status=status
+        request, DIARY, context, fragment="entry-edit", alone=EDIT_ENTRY, status=status
     )
     if request.htmx and form.is_bound:
         # The form's own swap is "none" (a save is all out of band): its errors go in its place.
@@ -445,11 +470,11 @@ def entry_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry(request, pk)
     if request.method == "GET":
         context = {"entry": entry}
-        return answer(request, DIARY, context, fragment="entry-delete", alone="Delete entry")
+        return answer(request, DIARY, context, fragment="entry-delete", alone=DELETE_ENTRY)
     before = list_state(request, {_local_day(entry)})
     part = entry.body_part.name
     services.delete_pain_entry(entry=entry)
     if not request.htmx:
-        messages.success(request, "The entry was deleted.")
+        messages.success(request, _("The entry was deleted."))
         return redirect("diary:diary")
     return changed_answer(request, main="", parts={part}, before=before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
@@ -18,8 +19,8 @@ def export(request: HtmxHttpRequest) -> HttpResponse:
     patient's zone, as from the API (diary.exports.export_response)."""
     fmt = request.GET.get("format", "")
     if fmt not in EXPORT_FORMATS:
-        return HttpResponse("Unknown export format.", status=400, content_type="text/plain")
+        return HttpResponse(_("Unknown export format."), status=400, content_type="text/plain")
     patient = access.readable_patient(request.user, request.GET.get("patient", ""))
     if patient is None:
-        raise Http404("No such patient among yours.")
+        raise Http404(_("No such patient among yours."))
     return export_response(viewer=request.user, patient=patient, fmt=fmt)

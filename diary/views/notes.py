@@ -11,6 +11,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,7 +26,7 @@ def _get_note(request: HtmxHttpRequest, pk: int) -> Note:
     try:
         return request.user.notes.get(pk=pk)
     except Note.DoesNotExist:
-        raise Http404("No such note.") from None
+        raise Http404(_("No such note.")) from None
 
 
 def _note_list_context(user: Any) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def note_new(request: HtmxHttpRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             if not request.htmx:
-                messages.success(request, f"Note “{note.title}” saved.")
+                messages.success(request, _("Note “%(title)s” saved.") % {"title": note.title})
                 return redirect("diary:notes")
             html = render_to_string(
                 f"{NOTES}#note-form", {"form": NewNoteForm(), "saved": note}, request
@@ -65,7 +67,12 @@ def note_new(request: HtmxHttpRequest) -> HttpResponse:
             return HttpResponse(html)
     status = 422 if form.is_bound else 200
     return answer(
-        request, NOTES, {"form": form}, fragment="note-form", alone="New note", status=status
+        request,
+        NOTES,
+        {"form": form},
+        fragment="note-form",
+        alone=gettext_lazy("New note"),
+        status=status,
     )
 
 
@@ -92,12 +99,19 @@ def note_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             if not request.htmx:
-                messages.success(request, "The note was saved.")
+                messages.success(request, _("The note was saved."))
                 return redirect("diary:notes")
             return answer(request, NOTES, {"note": note}, fragment="note-item")
     status = 422 if form.is_bound else 200
     context = {"form": form, "note": note}
-    return answer(request, NOTES, context, fragment="note-edit", alone="Edit note", status=status)
+    return answer(
+        request,
+        NOTES,
+        context,
+        fragment="note-edit",
+        alone=gettext_lazy("Edit note"),
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -106,9 +120,11 @@ def note_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     note = _get_note(request, pk)
     if request.method == "GET":
         context = {"note": note}
-        return answer(request, NOTES, context, fragment="note-delete", alone="Delete note")
+        return answer(
+            request, NOTES, context, fragment="note-delete", alone=gettext_lazy("Delete note")
+        )
     services.delete_note(note=note)
     if not request.htmx:
-        messages.success(request, "The note was deleted.")
+        messages.success(request, _("The note was deleted."))
         return redirect("diary:notes")
     return answer(request, NOTES, _note_list_context(request.user), fragment="note-list")

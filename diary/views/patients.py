@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
@@ -22,7 +23,7 @@ PATIENT_LIST_LOGGED_ONCE_PER = timedelta(hours=1)
 
 def _require_doctor(request: HtmxHttpRequest) -> None:
     if not request.user.is_doctor:
-        raise Http404("Only doctors have patients.")
+        raise Http404(_("Only doctors have patients."))
 
 
 def linked_patient(request: HtmxHttpRequest, username: str, *, what: str) -> User:
@@ -31,7 +32,7 @@ def linked_patient(request: HtmxHttpRequest, username: str, *, what: str) -> Use
     _require_doctor(request)
     patient = access.readable_patient(request.user, username)
     if patient is None or patient.pk == request.user.pk:
-        raise Http404("No such patient among yours.")
+        raise Http404(_("No such patient among yours."))
     access.record_diary_access(viewer=request.user, patient=patient, what=what)
     return patient
 
@@ -74,6 +75,7 @@ def patient_diary(request: HtmxHttpRequest, username: str) -> HttpResponse:
             "patient": patient,
             "patient_zone": zone.key,
             "viewer_zone": request.user.tzinfo.key,
+            "patient_now": timezone.now(),  # the zone note's clock
             "shared_notes": patient.notes.filter(shared=True),
             "readonly": True,
         }

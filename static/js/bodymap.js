@@ -10,6 +10,7 @@
 // for these" button opens one form for all of them. A save swaps the saved regions out of band
 // (their selection with them), so the mode ends there.
 "use strict";
+/* global gettext, ngettext, interpolate: Django's catalog, inline in every page (base.html). */
 
 const regions = () => Array.from(document.querySelectorAll("#body-map .body-region"));
 let openedFrom = null; // the id of the region whose form is open, to return to on Escape
@@ -52,8 +53,12 @@ function moveTo(region) {
 function describe(region) {
   let name = (region.getAttribute("aria-label") || region.dataset.label || "").trim();
   const recorded = Array.from(region.classList).some((c) => c.startsWith("level-"));
-  if (!recorded && !region.hasAttribute("hx-get")) name = `${name} — nothing recorded`;
-  return region.classList.contains("is-selected") ? `${name} — selected` : name;
+  if (!recorded && !region.hasAttribute("hx-get")) {
+    name = interpolate(gettext("%(name)s — nothing recorded"), { name }, true);
+  }
+  return region.classList.contains("is-selected")
+    ? interpolate(gettext("%(name)s — selected"), { name }, true)
+    : name;
 }
 
 const selection = {
@@ -79,7 +84,7 @@ function showSelection() {
   const { toggle, status, actions, record } = selectBar();
   if (!toggle) return;
   toggle.setAttribute("aria-pressed", String(selection.on));
-  toggle.textContent = selection.on ? "Done selecting" : "Select several";
+  toggle.textContent = selection.on ? gettext("Done selecting") : gettext("Select several");
   document.getElementById("body-map")?.classList.toggle("is-selecting", selection.on);
   for (const region of regions()) {
     if (!region.hasAttribute("hx-get")) continue;
@@ -98,8 +103,12 @@ function showSelection() {
   const count = labels.length;
   status.textContent =
     count === 0
-      ? "Select the parts that hurt: click or press Enter on each."
-      : `${count} ${count === 1 ? "part" : "parts"} selected: ${labels.join(", ")}`;
+      ? gettext("Select the parts that hurt: click or press Enter on each.")
+      : interpolate(
+          ngettext("%(count)s part selected: %(parts)s", "%(count)s parts selected: %(parts)s", count),
+          { count, parts: labels.join(", ") },
+          true,
+        );
 }
 
 function setSelecting(on) {

@@ -13,8 +13,12 @@ from django.conf import settings
 from django.core import mail
 from django.core.management.base import BaseCommand
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import DOCTORS, PATIENTS, User
+from core.i18n import language_of
 from diary.digest import patients_by_attention
 
 
@@ -23,33 +27,52 @@ def _link(name: str, query: str = "") -> str:
 
 
 def patient_message(patient: User) -> mail.EmailMessage:
-    body = (
-        f"Hello {patient.display_name()},\n\n"
-        "Your Painmap digest of the past week is ready:\n"
-        f"{_link('diary:digest', '?days=7')}\n\n"
-        "It shows how your pain changed, day by day and body part by body part, and you can\n"
-        "print it or download it for your next appointment.\n\n"
-        f"You can turn these emails off in your profile: {_link('profile')}\n"
-    )
-    return mail.EmailMessage("Your Painmap week", body, to=[patient.email])
+    """The patient's weekly email, in their profile's language."""
+    with translation.override(language_of(patient)):
+        body = _(
+            "Hello %(name)s,\n\n"
+            "Your Painmap digest of the past week is ready:\n"
+            "%(digest_url)s\n\n"
+            "It shows how your pain changed, day by day and body part by body part, and you can\n"
+            "print it or download it for your next appointment.\n\n"
+            "You can turn these emails off in your profile: %(profile_url)s\n"
+        ) % {
+            "name": patient.display_name(),
+            "digest_url": _link("diary:digest", "?days=7"),
+            "profile_url": _link("profile"),
+        }
+        return mail.EmailMessage(_("Your Painmap week"), body, to=[patient.email])
 
 
 def doctor_message(doctor: User, attention: list[User], total: int) -> mail.EmailMessage:
-    if attention:
-        names = "\n".join(
-            f"  - {patient.display_name()} (@{patient.username})" for patient in attention
-        )
-        summary = (
-            f"{len(attention)} of your {total} patients may need attention this week:\n{names}\n"
-        )
-    else:
-        summary = f"None of your {total} patients stands out this week.\n"
-    body = (
-        f"Hello {doctor.display_name()},\n\n{summary}\n"
-        f"See them, sorted by who needs attention first: {_link('diary:patients')}\n\n"
-        f"You can turn these emails off in your profile: {_link('profile')}\n"
-    )
-    return mail.EmailMessage("Your patients this week on Painmap", body, to=[doctor.email])
+    """The doctor's weekly email, in their profile's language."""
+    with translation.override(language_of(doctor)):
+        if attention:
+            names = "\n".join(
+                f"  - {patient.display_name()} (@{patient.username})" for patient in attention
+            )
+            summary = ngettext(
+                "%(count)s of your %(total)s patients may need attention this week:\n%(names)s\n",
+                "%(count)s of your %(total)s patients may need attention this week:\n%(names)s\n",
+                total,
+            ) % {"count": len(attention), "total": total, "names": names}
+        else:
+            summary = ngettext(
+                "None of your %(total)s patients stands out this week.\n",
+                "None of your %(total)s patients stands out this week.\n",
+                total,
+            ) % {"total": total}
+        body = _(
+            "Hello %(name)s,\n\n%(summary)s\n"
+            "See them, sorted by who needs attention first: %(patients_url)s\n\n"
+            "You can turn these emails off in your profile: %(profile_url)s\n"
+        ) % {
+            "name": doctor.display_name(),
+            "summary": summary,
+            "patients_url": _link("diary:patients"),
+            "profile_url": _link("profile"),
+        }
+        return mail.EmailMessage(_("Your patients this week on Painmap"), body, to=[doctor.email])
 
 
 class Command(BaseCommand):

@@ -247,7 +247,7 @@ def _changes(brief: Brief) -> list[str]:
             gettext("Mean pain %(now)s; nothing recorded the period before.")
             % {"now": _number(now.mean)}
         )
-    worse = [row.body_part.label for row in brief.regions if row.direction == "worse"]
+    worse = [row.body_part.display_label for row in brief.regions if row.direction == "worse"]
     if worse:
         parts = ", ".join(str(label).lower() for label in worse)
         said.append(gettext("Worse: %(parts)s.") % {"parts": parts})

@@ -184,6 +184,11 @@ class FactorDigest:
     mean_without: float | None  # None when every entry of the period carried it
 
     @property
+    def label(self) -> str:
+        """The factor as people read it: a preset in the active language, own words as written."""
+        return factor_label(self.factor)
+
+    @property
     def sentence(self) -> str:
         counts = entries_on_days(self.entries, self.days)
         values = {"factor": factor_label(self.factor), "counts": counts}

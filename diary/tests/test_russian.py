@@ -220,14 +220,19 @@ def test_an_empty_period_is_said_with_its_plural(patient, days, said):
 
 def test_dates_use_the_languages_month_names():
     with translation.override("ru"):
-        assert period_label(Period(date(2026, 1, 1), date(2026, 1, 30))) == "1–30 янв 2026"
+        # Month names in the genitive, as a Russian date reads ("30 января", not "30 январь").
+        assert period_label(Period(date(2026, 1, 1), date(2026, 1, 30))) == "1–30 января 2026"
         assert period_label(Period(date(2025, 12, 20), date(2026, 1, 18))) == (
-            "20 дек 2025 – 18 янв 2026"
+            "20 декабря 2025 – 18 января 2026"
+        )
+        assert period_label(Period(date(2026, 1, 20), date(2026, 2, 18))) == (
+            "20 января – 18 февраля 2026"
         )
         assert day_heading(date(2026, 1, 2), date(2026, 3, 1)) == "Пт, 2 января"
         assert day_heading(date(2026, 3, 1), date(2026, 3, 1)) == "Сегодня"
     with translation.override("en"):
         assert period_label(Period(date(2026, 1, 1), date(2026, 1, 30))) == "1–30 Jan 2026"
+        assert period_label(Period(date(2026, 1, 20), date(2026, 2, 18))) == "20 Jan – 18 Feb 2026"
         assert day_heading(date(2026, 1, 2), date(2026, 3, 1)) == "Fri 2 Jan"
 
 

@@ -52,9 +52,12 @@ def period_label(period: Period) -> str:
     if (start.year, start.month) == (end.year, end.month):
         return f"{start.day}–{full}"
     if start.year == end.year:
-        # Translators: a date format (Django's date filter), e.g. "28 Sep".
-        return f"{date_format(start, pgettext('date format', 'j M'))} – {full}"
-    return f"{date_format(start, pgettext('date format', 'j M Y'))} – {full}"
+        # Translators: the first day of a period whose last day reads "j M Y" (e.g. "28 Sep" in
+        # "28 Sep - 27 Oct 2026"): the same month form as that one (Russian: "j E").
+        first = date_format(start, pgettext("period start date format", "j M"))
+    else:
+        first = date_format(start, pgettext("date format", "j M Y"))
+    return f"{first} – {full}"
 
 
 def heatmap_levels(digest: Digest, color: str) -> dict[int, int]:

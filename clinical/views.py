@@ -365,6 +365,7 @@ def patient_brief(request: HtmxHttpRequest, username: str) -> HttpResponse:
         f"?{urlencode(asked.query)}",
         "patient_zone": tz.key,
         "viewer_zone": request.user.tzinfo.key,
+        "patient_now": timezone.now(),  # the zone note's clock
     }
     with timezone.override(tz):
         return render(request, "clinical/brief.html", context, status=status)

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts import services as accounts
 from accounts.models import DiaryAccess
@@ -266,6 +268,10 @@ def test_times_are_in_the_patients_zone(client, patient, linked_doctor):
     assert "Mon 2 Mar" in page  # the worst day, in Tokyo
     assert "2 Mar, 08:30" in page  # the note's time, in Tokyo
     assert "Asia/Tokyo" in page
+    # The zone note says what time it is for the patient now (it read "their time now: ." once).
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        their_now = date_format(timezone.now(), "D j M, ")
+    assert f"(their time now: <strong>{their_now}" in page
 
 
 @pytest.mark.parametrize("who", ["patient", "unlinked doctor", "anyone else", "pending doctor"])

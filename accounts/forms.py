@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -11,7 +12,10 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     UserCreationForm,
 )
+from django.forms.utils import flatatt
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services, throttling
@@ -60,11 +64,44 @@ class ThrottledAdminAuthenticationForm(ThrottledSignInMixin, AdminAuthentication
     """The admin's sign-in form under the same limits (it had none)."""
 
 
+def site_zone_label() -> str:
+    return _("Site default (%(zone)s)") % {"zone": settings.TIME_ZONE}
+
+
 def timezone_choices() -> list[tuple[str, str]]:
-    site = settings.TIME_ZONE
-    return [("", _("Site default (%(zone)s)") % {"zone": site})] + [
+    return [("", site_zone_label())] + [
         (name, name.replace("_", " ")) for name in sorted(available_timezones())
     ]
+
+
+@functools.cache
+def _zone_options() -> str:
+    # The named zones never change while the process runs; the first, empty choice is worded
+    # per language, so it is not part of this.
+    return "".join(
+        format_html('<option value="{}">{}</option>', value, label)
+        for value, label in timezone_choices()[1:]
+    )
+
+
+class ZoneSelect(forms.Select):
+    """The time zone list as one cached run of ~600 <option>s. Django renders each option
+    through a template: that took 20 ms, more than the rest of the profile page together."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        chosen = value or ""
+        options = _zone_options()
+        if chosen:
+            options = options.replace(
+                format_html('<option value="{}">', chosen),
+                format_html('<option value="{}" selected>', chosen),
+                1,
+            )
+        attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        first = format_html(
+            '<option value=""{}>{}</option>', "" if chosen else " selected", site_zone_label()
+        )
+        return format_html("<select{}>{}{}</select>", flatatt(attrs), first, mark_safe(options))
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -72,7 +109,9 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices, required=False, label=_("Time zone"))
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, required=False, label=_("Time zone"), widget=ZoneSelect
+    )
     language = forms.ChoiceField(
         choices=language_choices,
         required=False,

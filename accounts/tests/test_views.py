@@ -192,3 +192,18 @@ def test_profile_does_not_focus_the_password_box(client, patient):
     response = client.get("/accounts/profile/")
     assert response.status_code == 200
     assert b"autofocus" not in response.content
+
+
+@pytest.mark.parametrize("value", ["", "Asia/Tokyo", "America/Argentina/Buenos_Aires", "Not/AZone"])
+def test_the_zone_list_renders_as_djangos_select_would(value):
+    """ZoneSelect (one cached run of options) must say exactly what Django's Select says."""
+    from django import forms
+    from django.test.html import parse_html
+
+    from accounts.forms import ZoneSelect, timezone_choices
+
+    attrs = {"id": "id_timezone", "class": "form-select", "aria-describedby": "id_timezone_help"}
+    fast = ZoneSelect(choices=timezone_choices()).render("timezone", value, attrs)
+    django = forms.Select(choices=timezone_choices()).render("timezone", value, attrs)
+    assert parse_html(fast) == parse_html(django)
+    assert fast.count(" selected") == (0 if value == "Not/AZone" else 1)

@@ -61,6 +61,10 @@ def test_the_inbox_and_chat_pages_in_russian(patient, doctor):
     assert 'title="Непрочитанные сообщения"' in inbox
     chat = client.get("/chat/drwho/").content.decode()
     assert "Чат с drwho" in chat
+    with translation.override("ru"):
+        month = date_format(Message.objects.get().timestamp, "b")  # "дек", never "Дек"
+    assert f" {month}, " in chat
+    assert f" {month}, " in inbox
     assert 'placeholder="Напишите сообщение…"' in chat
     assert ">Отправить</button>" in chat
     assert 'aria-label="Назад ко всем перепискам"' in chat
@@ -200,10 +204,12 @@ async def test_a_russian_and_an_english_participant_each_get_their_own_words(pat
     assert 'title="Отправлено"' in mine
     assert 'title="Sent"' not in mine
     message = await database_sync_to_async(Message.objects.get)()
+    # The chat's stamp format is translated too ("7 дек, 08:42": a lowercase month, as Russian
+    # writes it, where Django's untranslated "M" gives "Дек").
     with translation.override("ru"):
-        russian_date = date_format(message.timestamp, "j M")
+        russian_date = date_format(message.timestamp, translation.gettext("j M, H:i")).split(",")[0]
     with translation.override("en"):
-        english_date = date_format(message.timestamp, "j M")
+        english_date = date_format(message.timestamp, translation.gettext("j M, H:i")).split(",")[0]
     # The read ticks the English doctor's open box causes reach the patient in Russian.
     ticks = await ru_socket.receive_from()
     assert 'title="Прочитано"' in ticks

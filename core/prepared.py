@@ -9,8 +9,9 @@ first use per database connection with sample values standing for the parameters
 run as that SQL with the real values, rows turned into model instances the way Django's
 ModelIterable does (the backend's converters, annotations as attributes).
 
-Only for querysets of model instances whose parameters are all values passed in (a LIMIT or a
-slice is part of the SQL: one PreparedQuery per distinct slice). A sample value that does not
+For querysets of model instances (`fetch`) or of `.values(...)` rows (`values`), whose
+parameters are all values passed in (a LIMIT or a slice is part of the SQL: one PreparedQuery
+per distinct slice). A sample value that does not
 come out as exactly one kind of parameter is refused when compiling, never guessed.
 """
 
@@ -25,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, ValuesIterable
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -35,15 +37,17 @@ class _Compiled:
     slots: tuple[tuple[bool, Any], ...]  # (True, name) for a value passed in, (False, constant)
     query: Query
     select: list[Any]  # the compiled SELECT's expressions, in column order
-    model: type[Model]
+    model: type[Model] | None  # None for a `.values()` queryset
     start: int
     end: int
     init_list: list[str]
     annotations: dict[str, int]
+    names: tuple[str, ...] | None  # a `.values()` queryset's keys, in column order
 
 
 class PreparedQuery[M: Model]:
-    """`build(**samples)` returns the queryset; `fetch(**values)` runs it with `values`.
+    """`build(**samples)` returns the queryset; `fetch(**values)` runs it with `values` (model
+    instances), or `values(**values)` for a `.values(...)` queryset (dicts, as Django gives).
 
     The SQL is compiled once per database alias (every connection of an alias speaks the same
     dialect; under ASGI a request may get a connection object of its own), the backend's
@@ -75,23 +79,30 @@ class PreparedQuery[M: Model]:
         unused = set(self.samples) - {value for named, value in slots if named}
         if unused:
             raise ImproperlyConfigured(f"Samples {sorted(unused)} are not parameters of {sql}")
+        query = compiler.query
+        select = [column[0] for column in compiler.select]
         klass_info = compiler.klass_info
-        if not klass_info:
-            raise ImproperlyConfigured("A PreparedQuery returns model instances.")
+        if queryset._iterable_class is ValuesIterable:
+            # The keys Django's ValuesIterable gives, in the same order as the columns.
+            names = (*query.extra_select, *query.values_select, *query.annotation_select)
+            return _Compiled(sql, tuple(slots), query, select, None, 0, 0, [], {}, names)
+        if queryset._iterable_class is not ModelIterable or not klass_info:
+            raise ImproperlyConfigured("A PreparedQuery returns model instances or .values().")
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Compiled(
             sql=sql,
             slots=tuple(slots),
-            query=compiler.query,
-            select=[column[0] for column in compiler.select],
+            query=query,
+            select=select,
             model=klass_info["model"],
             start=start,
             end=end,
             init_list=[column[0].target.attname for column in compiler.select[start:end]],
             annotations=dict(compiler.annotation_col_map),
+            names=None,
         )
 
-    def fetch(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+    def _rows(self, using: str, values: dict[str, Any]) -> tuple[_Compiled, list[Any]]:
         connection = connections[using]
         compiled = self._compiled.get(using)
         if compiled is None:
@@ -109,7 +120,13 @@ class PreparedQuery[M: Model]:
             rows: Any = cursor.fetchall()
         compiler, converters = convert
         if converters:
-            rows = compiler.apply_converters(rows, converters)
+            rows = list(compiler.apply_converters(rows, converters))
+        return compiled, rows
+
+    def fetch(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[M]:
+        compiled, rows = self._rows(using, values)
+        if compiled.model is None:
+            raise ImproperlyConfigured("This PreparedQuery gives values: call values().")
         found = []
         for row in rows:
             instance = compiled.model.from_db(
@@ -119,3 +136,9 @@ class PreparedQuery[M: Model]:
                 setattr(instance, name, row[position])
             found.append(instance)
         return found
+
+    def values(self, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[dict[str, Any]]:
+        compiled, rows = self._rows(using, values)
+        if compiled.names is None:
+            raise ImproperlyConfigured("This PreparedQuery gives model instances: call fetch().")
+        return [dict(zip(compiled.names, row, strict=True)) for row in rows]

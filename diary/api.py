@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from accounts import access
 from accounts.models import User
 from core.api import BAD_REQUEST, NOT_FOUND, UNAUTHORIZED, ErrorSerializer, error
+from core.prepared import PreparedQuery
 from diary import services
 from diary.digest import PeriodError, build_digest, parse_period
 from diary.exports import EXPORT_FORMATS, export_response
@@ -69,6 +70,19 @@ def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(getattr(exc, "message_dict", {"error": exc.messages}))
 
 
+def _stats_versions(owner_id: int):
+    return (
+        PainEntry.objects.filter(owner_id=owner_id)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("id"), top=Max("id"), changed=Max("last_modified"))
+    )
+
+
+# Asked on every GET of the list: compiled once (building the aggregate cost ~4x running it).
+_stats_version = PreparedQuery(_stats_versions, owner_id=-7_350_101)
+
+
 def _stats_list(request: Request, patient: User) -> HttpResponse:
     """The list, rendered once per version of the diary and answered from the cache after.
 
@@ -77,8 +91,8 @@ def _stats_list(request: Request, patient: User) -> HttpResponse:
     several processes never serve a stale list. It doubles as the ETag: a client sending it
     back in If-None-Match gets a 304 without a body.
     """
-    entries = PainEntry.objects.for_user(patient)
-    version = entries.aggregate(n=Count("id"), top=Max("id"), changed=Max("last_modified"))
+    rows = _stats_version.values(owner_id=patient.pk)
+    version = rows[0] if rows else {"n": 0, "top": None, "changed": None}
     changed = version["changed"].timestamp() if version["changed"] else 0
     # "v2": the rows gained `factors`; an ETag from before must not answer 304 to the new shape.
     etag = f'"v2-{version["n"]}-{version["top"] or 0}-{changed}"'
@@ -88,7 +102,7 @@ def _stats_list(request: Request, patient: User) -> HttpResponse:
     key = f"diary:stats:{patient.pk}:{etag}"
     body = cache.get(key)
     if body is None:
-        body = json.dumps(stats_as_json(entries), ensure_ascii=False)
+        body = json.dumps(stats_as_json(PainEntry.objects.for_user(patient)), ensure_ascii=False)
         cache.set(key, body, timeout=STATS_CACHE_SECONDS)
     return HttpResponse(body, content_type="application/json", headers=headers)
 

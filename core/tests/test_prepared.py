@@ -7,12 +7,13 @@ from datetime import datetime
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F, Max
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from conftest import make_user
 from core.prepared import PreparedQuery
+from diary.models import PainEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,39 @@ def test_another_connection_reuses_the_sql_with_its_own_converters(patient):
     assert user.pk == patient.pk
     assert isinstance(user.joined_again, datetime)
     assert len(prepared._compiled) == 1  # compiled once for the alias
+
+
+def entry_versions(owner_id: int):
+    return (
+        PainEntry.objects.filter(owner_id=owner_id)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("id"), top=Max("id"), changed=Max("last_modified"))
+    )
+
+
+def test_values_rows_equal_the_orms_with_converted_aggregates(patient, doctor):
+    for part in (1, 2, 3):
+        PainEntry.objects.create(owner=patient, body_part_id=part, pain_type="burning", intensity=4)
+    prepared = PreparedQuery(entry_versions, owner_id=-7_000_003)
+    (got,) = prepared.values(owner_id=patient.pk)
+    assert got == entry_versions(patient.pk).get()
+    assert got["n"] == 3
+    assert isinstance(got["changed"], datetime)  # the backend's converters ran (SQLite: text)
+    assert got["changed"].tzinfo is not None
+    assert prepared.values(owner_id=doctor.pk) == []  # nothing of theirs: no row
+
+
+def test_values_and_instances_are_not_mixed_up(patient):
+    versions = PreparedQuery(entry_versions, owner_id=-7_000_003)
+    with pytest.raises(ImproperlyConfigured):
+        versions.fetch(owner_id=patient.pk)
+    users = PreparedQuery(by_name, username="\x1fsample\x1f")
+    with pytest.raises(ImproperlyConfigured):
+        users.values(username="alice")
+    as_tuples = PreparedQuery(
+        lambda username: User.objects.filter(username=username).values_list("pk"),
+        username="\x1fsample\x1f",
+    )
+    with pytest.raises(ImproperlyConfigured):  # only what it can give exactly as Django does
+        as_tuples.values(username="alice")

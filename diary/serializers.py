@@ -135,9 +135,18 @@ class FactorsField(serializers.Field):
         return list(value or [])
 
 
-class BodyPartField(serializers.PrimaryKeyRelatedField):
+# The schema a PrimaryKeyRelatedField on BodyPart had: the contract does not change.
+@extend_schema_field({"type": "integer", "maximum": 2**63 - 1, "minimum": 0, "format": "int64"})
+class BodyPartField(serializers.Field):
     """A body part by id. The 44 parts are fixed (a data migration loads them), so an id is
-    checked against that list instead of a query per write."""
+    checked against that list instead of a query per write. Not a PrimaryKeyRelatedField: its
+    queryset was never asked, yet DRF deep-copied it (a Query) with the serializer's fields on
+    every write. The errors are that field's own (and so are their translations)."""
+
+    default_error_messages = serializers.PrimaryKeyRelatedField.default_error_messages
+
+    def to_representation(self, value: BodyPart) -> int:
+        return value.pk
 
     def to_internal_value(self, data: Any) -> BodyPart:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -155,7 +164,7 @@ class BodyPartField(serializers.PrimaryKeyRelatedField):
 class StatWriteSerializer(serializers.Serializer):
     """The fields a client may set on a stat; validated before the service stores them."""
 
-    body_part = BodyPartField(queryset=BodyPart.objects.all())
+    body_part = BodyPartField()
     pain_type = serializers.ChoiceField(choices=PainType.choices)
     intensity = serializers.IntegerField(min_value=INTENSITY_MIN, max_value=INTENSITY_MAX)
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")

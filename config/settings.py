@@ -185,9 +185,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every request runs in a thread of its own: a pool, never CONN_MAX_AGE.
     _db["CONN_MAX_AGE"] = 0
-    # The pool checks a connection before handing it out (psycopg_pool's check_connection): one
-    # that died while idle (a PostgreSQL restart, a terminated backend) is replaced, not used.
-    _db["CONN_HEALTH_CHECKS"] = True
+    # Django's backend, whose pooled connections are checked before use (one that died while
+    # idle, a PostgreSQL restart, a terminated backend, is replaced, not used) at no round trip
+    # while nothing is wrong: core/postgresql/base.py. Hence no CONN_HEALTH_CHECKS, which would
+    # give the pool psycopg_pool's own check, a round trip on every request.
+    _db["ENGINE"] = "core.postgresql"
+    _db["CONN_HEALTH_CHECKS"] = False
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),

@@ -5,7 +5,7 @@ with OperationalError. That is no bug of the request, and nothing about it is a 
 HEAD (which only reads, bar the access log) runs once more on a fresh connection, and anything
 else is answered 503 with `Retry-After` ({"error"} under /api/, a page otherwise) and nothing
 half done (each write is its own transaction). Pooled connections are checked before use
-(CONN_HEALTH_CHECKS in settings), so after the database is back no request meets a dead one.
+(core/postgresql/base.py), so after the database is back no request meets a dead one.
 
 Django turns exceptions into responses inside every middleware layer, so no middleware above
 sees the exception itself. Two hooks catch it instead: `process_exception` for views (and

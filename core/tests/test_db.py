@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from accounts.models import User
@@ -12,7 +11,7 @@ from core.realtime import db
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
-POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRESQL = connection.vendor == "postgresql"
 
 
 @db.on_database_thread

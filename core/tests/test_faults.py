@@ -9,11 +9,11 @@ pg_terminate_backend against a live server, is e2e/test_db_faults.py.
 from __future__ import annotations
 
 import logging
+import time
 
 import psycopg
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection
 from django.db.backends.utils import CursorWrapper
@@ -170,18 +170,19 @@ async def test_the_asgi_stack_retries_too(patient, monkeypatch):
     assert "Back in a moment" in response.content.decode()
 
 
-POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRESQL = connection.vendor == "postgresql"
 
 
 def terminate_other_backends() -> int:
-    """End every other backend of the test database, as a PostgreSQL restart would."""
+    """End every other backend of the test database, as a PostgreSQL restart would, and wait
+    until they are gone (as they are once a restarted server is back)."""
     params = {**connection.get_connection_params()}
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params.pop("prepare_threshold", None)
     with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
         row = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             [connection.settings_dict["NAME"]],
         ).fetchone()
@@ -191,7 +192,6 @@ def terminate_other_backends() -> int:
 @pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
 def test_pooled_connections_are_checked_so_none_fails_after_an_outage(token_api, caplog):
     assert connection.pool is not None
-    assert connection.pool._check is not None  # psycopg_pool's check_connection
     for _ in range(5):
         assert token_api.get("/api/auth/profile/").status_code == 200
     connection.close()  # back to the pool with the others
@@ -200,3 +200,43 @@ def test_pooled_connections_are_checked_so_none_fails_after_an_outage(token_api,
         statuses = [token_api.get("/api/auth/profile/").status_code for _ in range(20)]
     assert statuses == [200] * 20
     assert "Retrying" not in caplog.text  # no request even met a dead connection
+
+
+def _direct_connection() -> psycopg.Connection:
+    params = {**connection.get_connection_params()}
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _last_query_of(pid: int) -> str:
+    with _direct_connection() as observer:
+        row = observer.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return row.fetchone()[0]
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
+def test_a_live_pooled_connection_is_handed_out_without_a_round_trip(db):
+    from core.postgresql.base import usable
+
+    with _direct_connection() as conn:
+        conn.execute("SELECT 'painmap: the last query'")
+        assert all(usable(conn) for _ in range(3))
+        # The server saw no query since (psycopg_pool's own check would have sent one).
+        assert _last_query_of(conn.info.backend_pid) == "SELECT 'painmap: the last query'"
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
+def test_a_terminated_or_closed_connection_is_not_usable(db):
+    from core.postgresql.base import usable
+
+    with _direct_connection() as conn, _direct_connection() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+        deadline = time.monotonic() + 5  # the server's goodbye reaches the socket within moments
+        while usable(conn) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not usable(conn)
+    closed = _direct_connection()
+    closed.close()
+    assert not usable(closed)

@@ -11,8 +11,8 @@ ModelIterable does (the backend's converters, annotations as attributes).
 
 For querysets of model instances (`fetch`) or of `.values(...)` rows (`values`), whose
 parameters are all values passed in (a LIMIT or a slice is part of the SQL: one PreparedQuery
-per distinct slice). A sample value that does not
-come out as exactly one kind of parameter is refused when compiling, never guessed.
+per distinct slice). A sample value that does not come out as exactly one kind of parameter is
+refused when compiling, never guessed.
 """
 
 from __future__ import annotations

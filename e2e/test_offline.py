@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,9 @@ from e2e.test_diary import register
 
 SHOTS = Path("/tmp/offline-shots")
 AXE = Axe()
-# Functions, not expressions: a polled expression is evaluated in the page, which the CSP refuses.
+# What the worker keeps, asked of the page's Cache Storage (a promise: see settled()).
 KEPT = (
-    "() => caches.open('painmap-pages').then(c => Promise.all(["
+    "caches.open('painmap-pages').then(c => Promise.all(["
     "c.match('/diary/'), c.match('/diary/entries/new/?offline-form', {ignoreVary: true})]))"
     ".then(found => found.every(Boolean))"
 )
@@ -37,10 +38,24 @@ def entries_on_server(server, username: str) -> list[tuple[str, int]]:
     return [tuple(row) for row in json.loads(server.shell(code).strip().splitlines()[-1])]
 
 
-def ready_for_offline(page: Page) -> None:
-    """The worker controls the page and has kept the diary and the entry form."""
+def settled(page: Page, promise: str, seconds: float = 10) -> None:
+    """Waits until a promise evaluated in the page resolves to something truthy.
+
+    wait_for_function cannot: it takes the promise object itself as the truthy answer and
+    returns at once. page.evaluate awaits it (and, unlike a polled expression, is not refused
+    by the page's CSP)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(promise):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {seconds} s: {promise}")
+        page.wait_for_timeout(100)
+
+
+def ready_for_offline(page: Page, kept: str = KEPT) -> None:
+    """The worker controls the page and has kept what it keeps for offline (by default the
+    diary and the entry form)."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    page.wait_for_function(KEPT)
+    settled(page, kept)
 
 
 def axe_violations(page: Page) -> list[str]:
@@ -79,6 +94,27 @@ def test_manifest_and_service_worker_are_installed(page: Page) -> None:
     assert registration["state"] == "activated"
     response = page.request.get("/sw.js")
     assert response.headers["service-worker-allowed"] == "/"
+
+
+def test_a_page_loaded_before_the_worker_took_over_is_kept_too(
+    page: Page, context: BrowserContext
+) -> None:
+    # The first diary after signing up can load while the worker is still installing (it began
+    # on the sign-up page): such a page is not the worker's, and nothing kept it for offline.
+    # A hard reload makes the same kind of page on purpose: the browser loads it around the
+    # worker, which is active by then.
+    register(page)
+    ready_for_offline(page)
+    page.evaluate("caches.delete('painmap-pages')")
+    browser_side = context.new_cdp_session(page)
+    with page.expect_navigation():
+        browser_side.send("Page.reload", {"ignoreCache": True})
+    browser_side.detach()
+    ready_for_offline(page)
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("#offline-status")).to_contain_text("You are offline")
+    expect(page.locator("#region-knee-left")).to_be_visible()
 
 
 def test_two_entries_recorded_offline_reach_the_server_once(
@@ -222,8 +258,9 @@ def test_notes_written_offline_are_sent_once(
 ) -> None:
     register(page)
     page.goto("/diary/notes/")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    page.wait_for_function("() => caches.open('painmap-pages').then(c => c.match('/diary/notes/'))")
+    ready_for_offline(
+        page, "caches.open('painmap-pages').then(c => c.match('/diary/notes/')).then(Boolean)"
+    )
     context.set_offline(True)
     page.reload()
     expect(page.locator("#offline-status")).to_contain_text("You are offline")
@@ -255,9 +292,7 @@ def test_signing_out_forgets_the_kept_pages(page: Page, context: BrowserContext)
     ready_for_offline(page)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    page.wait_for_function(
-        "() => caches.open('painmap-pages').then(c => c.keys()).then(k => k.length === 0)"
-    )
+    settled(page, "caches.open('painmap-pages').then(c => c.keys()).then(k => k.length === 0)")
     context.set_offline(True)
     page.goto("/diary/")
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()

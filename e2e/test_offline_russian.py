@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.live_server import LiveServer
 from e2e.test_chat import PASSWORD, wait_for_socket
-from e2e.test_offline import KEPT
+from e2e.test_offline import ready_for_offline
 
 WIDTHS = ((1366, 900), (390, 844))
 
@@ -101,8 +101,7 @@ def test_offline_diary_in_russian_waits_then_syncs(
     context, page = signed_in(browser, base_url, username, "ru-RU")
     try:
         page.goto("/diary/")
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-        page.wait_for_function(KEPT)
+        ready_for_offline(page)
         context.set_offline(True)
         page.reload()
         status = page.locator("#offline-status")

@@ -17,6 +17,14 @@
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    // A page that loaded while the worker was still installing (the first diary after signing
+    // up: the install began on the sign-up page) or around it (a hard reload) is not the
+    // worker's, and would not be kept for offline: it asks the worker to take it over.
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!navigator.serviceWorker.controller && registration.active) {
+        registration.active.postMessage({ type: "claim" });
+      }
+    });
   }
 
   function newClientId() {

@@ -238,6 +238,9 @@ self.addEventListener("message", function (event) {
     event.waitUntil(refreshPage(data.path).catch(function () {}));
   } else if (data.type === "forget-pages") {
     event.waitUntil(forgetPages());
+  } else if (data.type === "claim") {
+    // A page of ours that this worker does not control yet (offline.js asks).
+    event.waitUntil(self.clients.claim());
   }
 });
 

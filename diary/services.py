@@ -33,6 +33,17 @@ PAIN_ENTRY_FIELDS = frozenset(
 _PRESETS_BY_KEY = {preset.casefold(): preset for preset in PRESET_FACTORS}
 
 
+def _preset_for(key: str) -> str | None:
+    """The preset a casefolded factor names, in English or typed in the page's language
+    ("плохой сон" is "poor sleep"); the labels are translated only when English did not match."""
+    preset = _PRESETS_BY_KEY.get(key)
+    if preset is None:
+        for candidate, label in PRESET_FACTOR_LABELS.items():
+            if str(label).casefold() == key:
+                return candidate
+    return preset
+
+
 def normalise_factors(values: Iterable[str] | None) -> list[str]:
     """A patient's factors as stored: spaces tidied, presets matched whatever their case
     ("Poor  Sleep" is "poor sleep"), blanks and duplicates (ignoring case) dropped, order kept.
@@ -41,12 +52,9 @@ def normalise_factors(values: Iterable[str] | None) -> list[str]:
     most 40 characters. Raises ValidationError({"factors": [...]}) naming every problem.
     """
     values = list(values or ())
+    if not values:
+        return []
     problems: list[str] = []
-    # A preset typed in the page's language ("плохой сон") is that preset too.
-    presets = {
-        **{str(label).casefold(): preset for preset, label in PRESET_FACTOR_LABELS.items()},
-        **_PRESETS_BY_KEY,
-    }
     if len(values) > MAX_FACTORS:
         problems.append(
             ngettext(
@@ -69,7 +77,7 @@ def normalise_factors(values: Iterable[str] | None) -> list[str]:
                 % {"factor": shown, "max": MAX_FACTOR_LENGTH}
             )
         elif text := " ".join(value.split()):
-            factor = presets.get(text.casefold(), text)
+            factor = _preset_for(text.casefold()) or text
             factors.setdefault(factor.casefold(), factor)
     if problems:
         raise ValidationError({"factors": list(dict.fromkeys(problems))})

@@ -13,6 +13,10 @@ For querysets of model instances (`fetch`) or of `.values(...)` rows (`values`),
 parameters are all values passed in (a LIMIT or a slice is part of the SQL: one PreparedQuery
 per distinct slice). A sample value that does not come out as exactly one kind of parameter is
 refused when compiling, never guessed.
+
+A `PreparedInsert` does the same for `instance.save()` of a new row: Django's own INSERT ...
+RETURNING, compiled once, run with the values Django would send (each field's pre_save, then
+its get_db_prep_save), between the same pre_save and post_save signals.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable
-from django.db.models.sql import Query
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery, Query
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -142,3 +147,95 @@ class PreparedQuery[M: Model]:
         if compiled.names is None:
             raise ImproperlyConfigured("This PreparedQuery gives model instances: call fetch().")
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    compiler: SQLCompiler  # for the returned columns' converters
+
+
+class PreparedInsert[M: Model]:
+    """`save(instance)` stores a new instance as `instance.save()` would: the pre_save signal,
+    each field's pre_save (auto_now, defaults), INSERT ... RETURNING the database's values
+    (the id), the instance marked as saved, the post_save signal (created=True); a database
+    error marks an enclosing atomic block for rollback, as save() does.
+
+    For a plain model (no parents, no order_with_respect_to, no generated field and no
+    db_default: refused when made); a value that is an expression goes through save() itself.
+    Unlike save(), it does not check that related instances were saved first: their ids are
+    NULL then, which the NOT NULL foreign keys refuse (IntegrityError).
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        meta = model._meta
+        unsupported = (
+            meta.proxy
+            or meta.parents
+            or meta.order_with_respect_to
+            or meta.auto_field is None
+            or any(f.generated or f.has_db_default() for f in meta.local_concrete_fields)
+        )
+        if unsupported:
+            raise ImproperlyConfigured(f"A PreparedInsert cannot store {meta.label} rows.")
+        self.model = model
+        self.fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        self.returning = list(meta.db_returning_fields)
+        self._compiled: dict[str, _CompiledInsert] = {}
+        self._converters: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[int, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _compile(self, using: str, connection: BaseDatabaseWrapper) -> _CompiledInsert:
+        if not connection.features.can_return_columns_from_insert:
+            raise ImproperlyConfigured(f"{connection.vendor} cannot return inserted columns.")
+        query = InsertQuery(self.model)
+        query.insert_values(self.fields, [self.model()])
+        compiler = query.get_compiler(using=using, connection=connection)
+        compiler.returning_fields = self.returning
+        [(sql, _params)] = compiler.as_sql()
+        if compiler.returning_params:
+            raise ImproperlyConfigured(f"{connection.vendor} binds returned columns.")
+        return _CompiledInsert(sql, compiler)
+
+    def save(self, instance: M, using: str | None = None) -> None:
+        if not instance._state.adding or instance.pk is not None:
+            raise ValueError("A PreparedInsert stores new instances only.")
+        using = using or router.db_for_write(self.model, instance=instance)
+        if any(hasattr(getattr(instance, f.attname), "resolve_expression") for f in self.fields):
+            instance.save(using=using)  # an F() or a function: Django resolves it in SQL
+            return
+        connection = connections[using]
+        pre_save.send(
+            sender=self.model, instance=instance, raw=False, using=using, update_fields=None
+        )
+        values = [field.pre_save(instance, True) for field in self.fields]
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(using, connection)
+        params = [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(self.fields, values, strict=True)
+        ]
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows: Any = connection.ops.fetch_returned_rows(cursor, ())
+        converters = self._converters.get(connection)
+        if converters is None:
+            table = self.model._meta.db_table
+            columns = [field.get_col(table) for field in self.returning]
+            converters = self._converters[connection] = compiled.compiler.get_converters(columns)
+        if converters:
+            rows = list(compiled.compiler.apply_converters(rows, converters))
+        for field, value in zip(self.returning, rows[0], strict=True):
+            setattr(instance, field.attname, value)
+        instance._state.db = using
+        instance._state.adding = False
+        post_save.send(
+            sender=self.model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )

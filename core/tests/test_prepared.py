@@ -1,4 +1,5 @@
-"""A PreparedQuery gives what its queryset gives, with other values, compiled once."""
+"""A PreparedQuery gives what its queryset gives, with other values, compiled once; a
+PreparedInsert stores what save() stores."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from datetime import datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
-from django.db.models import Count, F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Value
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from conftest import make_user
-from core.prepared import PreparedQuery
+from core.prepared import PreparedInsert, PreparedQuery
 from diary.models import PainEntry
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +133,79 @@ def test_values_and_instances_are_not_mixed_up(patient):
     )
     with pytest.raises(ImproperlyConfigured):  # only what it can give exactly as Django does
         as_tuples.values(username="alice")
+
+
+# ---- PreparedInsert ---------------------------------------------------------------------------
+
+ENTRY_COLUMNS = ("owner_id", "body_part_id", "pain_type", "intensity", "description", "factors")
+
+
+def new_entry(owner: User, **fields) -> PainEntry:
+    values = {"body_part_id": 21, "pain_type": "burning", "intensity": 6, "factors": ["stress"]}
+    return PainEntry(owner=owner, **{**values, **fields})
+
+
+def test_insert_stores_what_save_stores(patient):
+    prepared = PreparedInsert(PainEntry)
+    by_save, by_prepared = new_entry(patient), new_entry(patient, description="second")
+    by_save.save()
+    with CaptureQueriesContext(connection) as queries:
+        prepared.save(by_prepared)
+    assert len(queries) == 1
+    assert by_prepared.pk is not None
+    assert by_prepared.pk != by_save.pk
+    assert by_prepared._state.adding is False
+    assert by_prepared._state.db == "default"
+    stored = PainEntry.objects.get(pk=by_prepared.pk)
+    for column in ENTRY_COLUMNS:
+        expected = "second" if column == "description" else getattr(by_save, column)
+        assert getattr(stored, column) == getattr(by_prepared, column) == expected
+    # Each field's pre_save ran: the default date and auto_now's stamp, as save() sets them.
+    assert stored.date_recorded == by_prepared.date_recorded
+    assert stored.last_modified == by_prepared.last_modified >= by_save.last_modified
+
+
+def test_insert_sends_the_signals_save_sends(patient):
+    heard: list[tuple[str, bool | None, bool]] = []
+
+    def before(sender, instance, raw, using, update_fields, **kwargs):
+        heard.append(("pre_save", None, instance.pk is None))
+
+    def after(sender, instance, created, raw, using, update_fields, **kwargs):
+        heard.append(("post_save", created, instance.pk is None))
+
+    pre_save.connect(before, sender=PainEntry)
+    post_save.connect(after, sender=PainEntry)
+    try:
+        PreparedInsert(PainEntry).save(new_entry(patient))
+    finally:
+        pre_save.disconnect(before, sender=PainEntry)
+        post_save.disconnect(after, sender=PainEntry)
+    assert heard == [("pre_save", None, True), ("post_save", True, False)]
+
+
+def test_a_refused_insert_marks_the_transaction_for_rollback_as_save_does(patient):
+    prepared = PreparedInsert(PainEntry)
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            prepared.save(new_entry(patient, intensity=11))  # the CHECK constraint's 0-10
+        assert connection.needs_rollback  # leaving the block rolls it back, without error
+    assert not PainEntry.objects.filter(owner=patient).exists()
+
+
+def test_an_expression_goes_through_save(patient):
+    entry = new_entry(patient, intensity=Value(3) + Value(2))
+    PreparedInsert(PainEntry).save(entry)
+    assert PainEntry.objects.get(pk=entry.pk).intensity == 5
+
+
+def test_insert_refuses_saved_instances_and_models_it_cannot_store(patient):
+    prepared = PreparedInsert(PainEntry)
+    entry = new_entry(patient)
+    prepared.save(entry)
+    with pytest.raises(ValueError, match="new instances only"):
+        prepared.save(entry)
+    with pytest.raises(ImproperlyConfigured):
+        PreparedInsert(ApiToken)  # a proxy
+    with pytest.raises(ImproperlyConfigured):
+        PreparedInsert(Token)  # its key is no auto field: nothing to return

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api import StrictBooleanField, StrictCharField
+from core.api import LeanSerializer, StrictBooleanField, StrictCharField
 from diary.bodymap import PARTS_BY_ID
 from diary.models import (
     INTENSITY_MAX,
@@ -161,7 +161,7 @@ class BodyPartField(serializers.Field):
         return BodyPart(id=pk, name=part.name, label=part.label, view=part.view)
 
 
-class StatWriteSerializer(serializers.Serializer):
+class StatWriteSerializer(LeanSerializer):
     """The fields a client may set on a stat; validated before the service stores them."""
 
     body_part = BodyPartField()

@@ -327,6 +327,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],  # every bad body a 400
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.JSONContentNegotiation",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # ?format= belongs to the export route (csv, fhir), not to DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,

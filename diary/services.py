@@ -113,7 +113,7 @@ def record_pain(
     )
     _validate(entry)
     _insert_entry.save(entry)
-    bump_diary_cache(owner.pk)
+    # No bump_diary_cache: a new row changes the diary's version itself (see entry_cache).
     return entry
 
 
@@ -167,8 +167,7 @@ def record_pain_in_parts(
     for entry in entries:
         _validate(entry)
     with transaction.atomic():
-        bump_diary_cache(owner.pk)
-        return PainEntry.objects.bulk_create(entries)
+        return PainEntry.objects.bulk_create(entries)  # new rows: a new version, no bump
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from e2e.live_server import ROOT, LiveServer
 
 PASSWORD = "e2e-long-secret-pass-42"
 SCREENSHOTS = ROOT / "test-results" / "pages"
+# Issue 13: no page over 150 KB on a first visit, as sent (compressed), in production mode.
+PAGE_BUDGET = 150 * 1024
 WIDTHS = {"wide": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 AXE = Axe()
 # Pages whose first load legitimately shows an alert: the seeded people have not confirmed their
@@ -147,6 +149,8 @@ def check(
     # The HTML itself, and everything the page loaded by Content-Length (Chromium reports
     # cached files too: this is the weight of a first visit).
     audit.weights[label] = {"html": html_bytes, "all": sum(sizes)}
+    if sum(sizes) > PAGE_BUDGET:
+        audit.problems.append(f"{label}: {sum(sizes)} bytes on a first visit (over {PAGE_BUDGET})")
     if response.status != 200:
         audit.problems.append(f"{label}: HTTP {response.status}")
 

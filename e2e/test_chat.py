@@ -74,6 +74,14 @@ def test_patient_and_doctor_chat_live(browser, base_url, people) -> None:
         expect(pat.locator("#chat-input")).to_have_attribute(
             "placeholder", re.compile("Enter sends")
         )
+        # On a phone the long hint would be cut off: the box keeps the short placeholder.
+        size = pat.viewport_size
+        pat.set_viewport_size({"width": 390, "height": 844})
+        expect(pat.locator("#chat-input")).to_have_attribute("placeholder", "Write a message…")
+        pat.set_viewport_size(size)
+        expect(pat.locator("#chat-input")).to_have_attribute(
+            "placeholder", re.compile("Enter sends")
+        )
 
         # The doctor waits on the inbox: badge and rows update live.
         doc.goto("/chat/")

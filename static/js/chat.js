@@ -135,13 +135,23 @@
     }
   });
   document.addEventListener("DOMContentLoaded", toBottom);
-  // Only script makes Enter send; without it Enter is a new line and the button sends.
+  // Only script makes Enter send; without it Enter is a new line and the button sends. The
+  // hint says so where it fits on the box's one line; a phone's narrow box keeps the short
+  // placeholder (the long one was cut off in the middle of a word).
   document.addEventListener("DOMContentLoaded", function () {
-    document
-      .getElementById("chat-input")
-      ?.setAttribute(
+    const input = document.getElementById("chat-input");
+    if (!input) return;
+    const short = input.getAttribute("placeholder");
+    const wide = window.matchMedia("(min-width: 768px)");
+    function hint() {
+      input.setAttribute(
         "placeholder",
-        gettext("Write a message… (Enter sends, Shift+Enter for a new line)"),
+        wide.matches
+          ? gettext("Write a message… (Enter sends, Shift+Enter for a new line)")
+          : short,
       );
+    }
+    hint();
+    wide.addEventListener("change", hint);
   });
 })();

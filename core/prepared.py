@@ -152,7 +152,8 @@ class PreparedQuery[M: Model]:
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
-    compiler: SQLCompiler  # for the returned columns' converters
+    compiler: SQLCompiler  # applies the converters
+    converters: dict[int, Any]  # the returned columns' (the same for every connection of an alias)
 
 
 class PreparedInsert[M: Model]:
@@ -182,9 +183,6 @@ class PreparedInsert[M: Model]:
         self.fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
         self.returning = list(meta.db_returning_fields)
         self._compiled: dict[str, _CompiledInsert] = {}
-        self._converters: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[int, Any]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def _compile(self, using: str, connection: BaseDatabaseWrapper) -> _CompiledInsert:
         if not connection.features.can_return_columns_from_insert:
@@ -196,7 +194,8 @@ class PreparedInsert[M: Model]:
         [(sql, _params)] = compiler.as_sql()
         if compiler.returning_params:
             raise ImproperlyConfigured(f"{connection.vendor} binds returned columns.")
-        return _CompiledInsert(sql, compiler)
+        columns = [field.get_col(self.model._meta.db_table) for field in self.returning]
+        return _CompiledInsert(sql, compiler, compiler.get_converters(columns))
 
     def save(self, instance: M, using: str | None = None) -> None:
         if not instance._state.adding or instance.pk is not None:
@@ -220,13 +219,8 @@ class PreparedInsert[M: Model]:
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows: Any = connection.ops.fetch_returned_rows(cursor, ())
-        converters = self._converters.get(connection)
-        if converters is None:
-            table = self.model._meta.db_table
-            columns = [field.get_col(table) for field in self.returning]
-            converters = self._converters[connection] = compiled.compiler.get_converters(columns)
-        if converters:
-            rows = list(compiled.compiler.apply_converters(rows, converters))
+        if compiled.converters:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
         for field, value in zip(self.returning, rows[0], strict=True):
             setattr(instance, field.attname, value)
         instance._state.db = using

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -34,15 +35,17 @@ PAIN_ENTRY_FIELDS = frozenset(
 _PRESETS_BY_KEY = {preset.casefold(): preset for preset in PRESET_FACTORS}
 
 
+@functools.cache
+def _presets_by_label(language: str | None) -> dict[str, str]:
+    # The presets by their casefolded label in `language`, which is the active one whenever
+    # this is called (see _preset_for): translated once per language, not once per factor.
+    return {str(label).casefold(): preset for preset, label in PRESET_FACTOR_LABELS.items()}
+
+
 def _preset_for(key: str) -> str | None:
     """The preset a casefolded factor names, in English or typed in the page's language
-    ("плохой сон" is "poor sleep"); the labels are translated only when English did not match."""
-    preset = _PRESETS_BY_KEY.get(key)
-    if preset is None:
-        for candidate, label in PRESET_FACTOR_LABELS.items():
-            if str(label).casefold() == key:
-                return candidate
-    return preset
+    ("плохой сон" is "poor sleep")."""
+    return _PRESETS_BY_KEY.get(key) or _presets_by_label(translation.get_language()).get(key)
 
 
 def normalise_factors(values: Iterable[str] | None) -> list[str]:

@@ -22,6 +22,7 @@ from django.test import AsyncClient, Client, RequestFactory
 from accounts.services import issue_token
 from conftest import PASSWORD
 from core import faults
+from core.postgresql.base import usable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,14 +174,19 @@ async def test_the_asgi_stack_retries_too(patient, monkeypatch):
 POSTGRESQL = connection.vendor == "postgresql"
 
 
+def direct_connection(**overrides: str) -> psycopg.Connection:
+    """A plain psycopg connection with the test database's parameters, outside Django's pool
+    (without the options only Django's own cursors understand)."""
+    params = {**connection.get_connection_params(), **overrides}
+    for name in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(name, None)
+    return psycopg.connect(**params, autocommit=True)
+
+
 def terminate_other_backends() -> int:
     """End every other backend of the test database, as a PostgreSQL restart would, and wait
     until they are gone (as they are once a restarted server is back)."""
-    params = {**connection.get_connection_params()}
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    params.pop("prepare_threshold", None)
-    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
+    with direct_connection(dbname="postgres") as admin:
         row = admin.execute(
             "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -202,24 +208,15 @@ def test_pooled_connections_are_checked_so_none_fails_after_an_outage(token_api,
     assert "Retrying" not in caplog.text  # no request even met a dead connection
 
 
-def _direct_connection() -> psycopg.Connection:
-    params = {**connection.get_connection_params()}
-    for name in ("cursor_factory", "context", "prepare_threshold"):
-        params.pop(name, None)
-    return psycopg.connect(**params, autocommit=True)
-
-
 def _last_query_of(pid: int) -> str:
-    with _direct_connection() as observer:
+    with direct_connection() as observer:
         row = observer.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
         return row.fetchone()[0]
 
 
 @pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
 def test_a_live_pooled_connection_is_handed_out_without_a_round_trip(db):
-    from core.postgresql.base import usable
-
-    with _direct_connection() as conn:
+    with direct_connection() as conn:
         conn.execute("SELECT 'painmap: the last query'")
         assert all(usable(conn) for _ in range(3))
         # The server saw no query since (psycopg_pool's own check would have sent one).
@@ -229,14 +226,12 @@ def test_a_live_pooled_connection_is_handed_out_without_a_round_trip(db):
 
 @pytest.mark.skipif(not POSTGRESQL, reason="the connection pool is PostgreSQL's")
 def test_a_terminated_or_closed_connection_is_not_usable(db):
-    from core.postgresql.base import usable
-
-    with _direct_connection() as conn, _direct_connection() as admin:
+    with direct_connection() as conn, direct_connection() as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
         deadline = time.monotonic() + 5  # the server's goodbye reaches the socket within moments
         while usable(conn) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not usable(conn)
-    closed = _direct_connection()
+    closed = direct_connection()
     closed.close()
     assert not usable(closed)

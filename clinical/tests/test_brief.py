@@ -269,8 +269,9 @@ def test_times_are_in_the_patients_zone(client, patient, linked_doctor):
     assert "2 Mar, 08:30" in page  # the note's time, in Tokyo
     assert "Asia/Tokyo" in page
     # The zone note says what time it is for the patient now (it read "their time now: ." once).
-    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
-        their_now = date_format(timezone.now(), "D j M, ")
+    # date_format formats the moment as given (UTC): it must be turned into Tokyo's time first,
+    # or this failed every day from 15:00 UTC, when Tokyo's date is already the next one.
+    their_now = date_format(timezone.localtime(timezone=zoneinfo.ZoneInfo("Asia/Tokyo")), "D j M, ")
     assert f"(their time now: <strong>{their_now}" in page
 
 

@@ -216,6 +216,8 @@ REALTIME_SQLITE_CHECKPOINT_OFF_PATH = env_bool("REALTIME_SQLITE_CHECKPOINT_OFF_P
 REALTIME_OUTBOX = env_bool("REALTIME_OUTBOX", True)
 # The in-memory channel layer sweeps expired messages at most once a second (layers.py).
 REALTIME_AMORTISED_EXPIRY = env_bool("REALTIME_AMORTISED_EXPIRY", True)
+# Redis: one SUBSCRIBE per socket, not three (layers.py: RedisPubSubLayer).
+REALTIME_FEW_SUBSCRIPTIONS = env_bool("REALTIME_FEW_SUBSCRIPTIONS", True)
 # What `core.realtime.store_message` stores through (called with items=[...]).
 REALTIME_MESSAGE_STORE = "messaging.services.send_messages"
 
@@ -228,6 +230,12 @@ if REDIS_URL:
     # Pub/Sub has no per-channel capacity: a socket's backlog waits in its process's memory.
     CHANNEL_LAYERS = {
         "default": {
+            "BACKEND": "core.realtime.layers.RedisPubSubLayer",
+            # Every process listens to all close groups (accounts.sockets): they are rare.
+            "CONFIG": {"hosts": [REDIS_URL], "pattern_groups": ["credentials."]},
+        }
+        if REALTIME_FEW_SUBSCRIPTIONS
+        else {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }

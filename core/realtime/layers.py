@@ -15,11 +15,19 @@ Channels' own code. Chosen in settings (REALTIME_AMORTISED_EXPIRY); Redis deploy
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+from channels_redis.utils import _wrap_close
 
 
 class AmortisedInMemoryChannelLayer(InMemoryChannelLayer):
@@ -43,3 +51,118 @@ class AmortisedInMemoryChannelLayer(InMemoryChannelLayer):
         self.next_clean = now + self.clean_interval
         self.sweeps += 1
         super()._clean_expired()
+
+
+# ---- Redis ----------------------------------------------------------------------------------
+#
+# channels_redis's Pub/Sub layer makes three SUBSCRIBEs for a chat socket (its own channel, the
+# user's close group, the pair's group) and three UNSUBSCRIBEs when it closes, each a write under
+# the shard's lock and a confirmation its reader parses; with the token's cache read, Redis was
+# the largest part of a handshake's CPU on PostgreSQL + Redis (SQLite + Redis 2.50x the bare
+# relay's CPU per handshake, PostgreSQL with the in-memory layer 1.88x, in one run).
+#
+# `RedisPubSubLayer` keeps the layer's contract for what this project does with it and needs
+# one SUBSCRIBE per socket:
+#
+# - local_channels: a consumer's own channel (`new_channel()`) is a queue in its process, with
+#   no subscription. Nothing here sends to one consumer's channel (every event goes to a group),
+#   and `send()` to a channel of this process still arrives; one to a channel of another process
+#   does not (it would with channels_redis's layer). Off: channels_redis's behaviour.
+# - pattern_groups: name prefixes of groups every process listens to with one PSUBSCRIBE each
+#   (`credentials.`: the close groups of accounts.sockets). Joining and leaving one is then a set
+#   operation in the process; a `group_send()` is the same PUBLISH, received by every process,
+#   which hands it to its members, if it has any. Meant for groups whose events are rare (a
+#   sign-out, a password change), not for chat traffic.
+
+
+class _Shard(RedisSingleShardConnection):
+    """One Redis connection's subscriptions, with patterns (PSUBSCRIBE) besides channels."""
+
+    def __init__(self, host: Any, channel_layer: Any) -> None:
+        super().__init__(host, channel_layer)
+        self._patterns: set[str] = set()
+
+    async def psubscribe(self, pattern: str) -> None:
+        async with self._lock:
+            if pattern not in self._patterns:
+                self._ensure_redis()
+                self._ensure_receiver()
+                await self._pubsub.psubscribe(pattern)
+                self._patterns.add(pattern)
+
+    async def flush(self) -> None:
+        await super().flush()
+        self._patterns = set()
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    def __init__(
+        self,
+        *args: Any,
+        local_channels: bool = True,
+        pattern_groups: tuple[str, ...] | list[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        self.local_channels = local_channels
+        self.pattern_prefixes = tuple(
+            self._get_group_channel_name(prefix) for prefix in pattern_groups
+        )
+
+    async def new_channel(self, prefix: str = "specific.") -> str:
+        if not self.local_channels:
+            return await super().new_channel(prefix)
+        channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
+        self.channels[channel] = asyncio.Queue()
+        return channel
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        queue = self.channels.get(channel) if self.local_channels else None
+        if queue is None:
+            await super().send(channel, message)
+        else:
+            queue.put_nowait(self.channel_layer.serialize(message))
+
+    def _pattern_of(self, group_channel: str) -> str | None:
+        for prefix in self.pattern_prefixes:
+            if group_channel.startswith(prefix):
+                return prefix + "*"
+        return None
+
+    async def group_add(self, group: str, channel: str) -> None:
+        group_channel = self._get_group_channel_name(group)
+        pattern = self._pattern_of(group_channel)
+        if pattern is None:
+            await super().group_add(group, channel)
+            return
+        if channel not in self.channels:
+            raise RuntimeError("You can only call group_add() on channels that exist in-process.")
+        self.groups.setdefault(group_channel, set()).add(channel)
+        for shard in self._shards:  # a PUBLISH goes to the group's shard: listen on all
+            await shard.psubscribe(pattern)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        group_channel = self._get_group_channel_name(group)
+        if self._pattern_of(group_channel) is None:
+            await super().group_discard(group, channel)
+            return
+        members = self.groups.get(group_channel)
+        if members is not None:
+            members.discard(channel)
+            if not members:
+                del self.groups[group_channel]
+
+
+class RedisPubSubLayer(RedisPubSubChannelLayer):
+    """channels_redis's Pub/Sub layer with one SUBSCRIBE per socket (see above). CONFIG takes
+    `local_channels` (default True) and `pattern_groups` (default none) besides its own."""
+
+    def _get_layer(self) -> _LoopLayer:
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            self._layers[loop] = layer
+            _wrap_close(self, loop)
+        return layer

@@ -14,10 +14,12 @@ import asyncio
 import json
 import os
 import socket
+import urllib.request
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from e2e.live_server import LiveServer
 
@@ -102,6 +104,45 @@ async def test_message_crosses_server_processes(two_servers):
         assert json.loads(await asyncio.wait_for(ben.recv(), 10))["message"] == "and back"
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(ben.recv(), 0.3)  # exactly once
+
+
+def sign_out(port: int, token: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/auth/logout/",
+        method="POST",
+        headers={"Authorization": f"Token {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+@pytest.mark.asyncio
+async def test_a_sign_out_through_one_process_closes_the_sockets_on_the_other(two_servers):
+    """Close groups are one pattern subscription per process (core.realtime.layers): the event
+    sent by the process that signed the user out reaches the sockets of every process, and only
+    the signed-out user's."""
+    (port_a, port_b), tokens = two_servers
+    async with (
+        connect(
+            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}",
+            origin=f"http://127.0.0.1:{port_a}",
+        ) as ann_on_a,
+        connect(
+            f"ws://127.0.0.1:{port_b}/ws/chat/ben/?token={tokens['ann']}",
+            origin=f"http://127.0.0.1:{port_b}",
+        ) as ann_on_b,
+        connect(
+            f"ws://127.0.0.1:{port_a}/ws/chat/ann/?token={tokens['ben']}",
+            origin=f"http://127.0.0.1:{port_a}",
+        ) as ben_on_a,
+    ):
+        assert await asyncio.to_thread(sign_out, port_b, tokens["ann"]) == 204
+        for socket_ in (ann_on_a, ann_on_b):
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(socket_.recv(), 10)
+            assert closed.value.rcvd.code == 4401
+        await ben_on_a.send(json.dumps({"message": "still here"}))
+        assert json.loads(await asyncio.wait_for(ben_on_a.recv(), 10))["message"] == "still here"
 
 
 @pytest.mark.parametrize(

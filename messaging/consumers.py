@@ -11,6 +11,7 @@ core.realtime's; here are only the chat's rules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -165,6 +166,11 @@ _store_read = on_database_thread(services.mark_read)
 
 
 @on_database_thread
+def _call(function: Callable[[], None]) -> None:
+    function()
+
+
+@on_database_thread
 def _check_credentials(scope: dict[str, Any], then: Callable[[], None] | None) -> bool:
     """`credentials_valid(scope)`, and `then()` right after if they are (one trip)."""
     valid = credentials_valid(scope)
@@ -191,14 +197,33 @@ class SignedInConsumer(SocketConsumer):
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            # Join first, then check: a credential that ends in between is either seen ended
-            # here or closes the socket through the group.
-            self.opened_at = time.time()
-            await self.join(credentials_group(user.pk))
-            if not await self._credentials_still_valid(then=self.prepare):
-                await self.close(code=CREDENTIALS_ENDED)
-                return
+            # The credential was read at `read_at` (core.realtime.auth). A close event sent
+            # after that must reach this socket, one sent before it found the credential ended.
+            self.opened_at, read_at = self.scope.get(
+                "credentials_read_at", (time.time(), time.monotonic())
+            )
+            missed = await self.join_since(credentials_group(user.pk), read_at)
+            if missed is not None:
+                # What the group was sent since the read is known: no second read. A close
+                # event among it refuses the socket, as a second read would have.
+                for event in missed:
+                    await self.dispatch(event)
+                if self.credentials_ended:
+                    return
+                self.credentials_checked = read_at
+                await self._prepare()
+            else:
+                # Join first, then check again: a credential that ends in between is either
+                # seen ended here or closes the socket through the group.
+                self.opened_at = time.time()
+                if not await self._credentials_still_valid(then=self.prepare):
+                    await self.close(code=CREDENTIALS_ENDED)
+                    return
         await self.connect()
+
+    async def _prepare(self) -> None:
+        with contextlib.suppress(DatabaseError):  # `connect` looks it up again, and answers it
+            await _call(self.prepare)
 
     def prepare(self) -> None:
         """What `connect` needs from the database, looked up on the database thread in the

@@ -383,6 +383,53 @@ async def test_a_late_close_event_spares_the_sockets_opened_after_it(patient, do
     await old.disconnect()
 
 
+async def test_a_credential_that_ends_during_the_handshake_ends_the_new_socket(
+    patient, doctor, monkeypatch
+):
+    """Signed out after the handshake read the token, before the socket joined its close
+    group. In-memory layer: the socket reads its credential again after joining. Redis layer:
+    every process hears every close event, and the socket gets what its group was sent since
+    the read (core.realtime.layers), without a second read."""
+    from django.conf import settings
+
+    from accounts import ws_auth
+    from messaging import consumers
+
+    monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", 0.05)
+    warm = await token_socket(doctor, f"/ws/chat/{patient.username}/")  # heard from now on
+    await asyncio.sleep(0.2)
+
+    real_user_for_token = ws_auth.user_for_token
+    rereads = []
+    real_credentials_valid = consumers.credentials_valid
+
+    def read_then_signed_out(key):
+        user = real_user_for_token(key)  # the handshake read the token: still valid
+        if user.pk == patient.pk:
+            services.sign_out(user=user)
+        return user
+
+    def counted(scope):
+        rereads.append(scope["user"].pk)
+        return real_credentials_valid(scope)
+
+    monkeypatch.setattr(ws_auth, "user_for_token", read_then_signed_out)
+    monkeypatch.setattr(consumers, "credentials_valid", counted)
+    key = await token_key(patient)
+    chat = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
+    connected, code = await chat.connect(timeout=SOCKET_TIMEOUT)
+    if connected:  # the event came after the socket joined: it closes the socket
+        await closes_with(chat, CREDENTIALS_ENDED)
+        await send_after_close_stores_nothing(chat)
+    else:  # refused: the second read, or the event that reached the process first
+        assert code == CREDENTIALS_ENDED
+    redis = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisPubSubLayer")
+    assert rereads == ([] if redis else [patient.pk])
+    await stays_open(warm)
+    await warm.disconnect()
+    assert await stored() == []
+
+
 # A lost close event (the channel layer is best effort): the next send, a minute on, finds out.
 
 

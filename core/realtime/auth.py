@@ -14,6 +14,7 @@ project's API tokens: accounts.ws_auth).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -71,12 +72,14 @@ def resolve_session(scope: dict[str, Any]) -> dict[str, Any]:
 
 class SocketAuthMiddleware:
     """Adds what `resolve(scope)` finds (at least `user`) to the scope, in one trip to the
-    database thread per handshake."""
+    database thread per handshake, and `credentials_read_at`: (time.time(), time.monotonic())
+    just before, the moment from which a close event may not have been seen by the lookup."""
 
     def __init__(self, application: Any, resolve: Resolve = resolve_session) -> None:
         self.application = application
         self.resolve = on_database_thread(resolve)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        scope = {**scope, **await self.resolve(scope)}
+        read_at = (time.time(), time.monotonic())
+        scope = {**scope, **await self.resolve(scope), "credentials_read_at": read_at}
         return await self.application(scope, receive, send)

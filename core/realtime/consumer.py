@@ -10,7 +10,8 @@ every query a consumer makes goes through `core.realtime.on_database_thread`.
 
 The surface is the one of Channels' AsyncWebsocketConsumer that the project uses: `connect()`,
 `accept(subprotocol)`, `receive(text_data, bytes_data)`, `send(text_data | bytes_data)`,
-`close(code)`, `disconnect(code)`, `self.groups` (left on disconnect), `self.channel_layer` and
+`close(code)`, `disconnect(code)`, `self.groups` (left on disconnect; `join(group)` and
+`join_since(group, since)` add to it), `self.channel_layer` and
 `self.channel_name`, and channel-layer events dispatched to methods by type ("chat.message" ->
 `chat_message`). Channels' routing, middleware and WebsocketCommunicator work with it as usual.
 """
@@ -114,6 +115,19 @@ class SocketConsumer:
         """Join a channel-layer group, left again when the socket closes."""
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
+
+    async def join_since(self, group: str, since: float) -> list[dict[str, Any]] | None:
+        """Join `group` (left again when the socket closes), and return what was sent to it
+        since `since` (time.monotonic()) before the socket joined, if the layer keeps that
+        (core.realtime.layers.RedisPubSubLayer, for its pattern groups); None when it does not,
+        and only what is sent from now on is received, as with `join`."""
+        add_since = getattr(self.channel_layer, "group_add_since", None)
+        if add_since is None:
+            await self.join(group)
+            return None
+        missed = await add_since(group, self.channel_name, since)
+        self.groups.append(group)
+        return missed
 
     async def accept(self, subprotocol: str | None = None) -> None:
         await self.base_send({"type": "websocket.accept", "subprotocol": subprotocol})

@@ -16,6 +16,7 @@ Channels' own code. Chosen in settings (REALTIME_AMORTISED_EXPIRY); Redis deploy
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 import uuid
 from collections.abc import Callable
@@ -73,6 +74,20 @@ class AmortisedInMemoryChannelLayer(InMemoryChannelLayer):
 #   operation in the process; a `group_send()` is the same PUBLISH, received by every process,
 #   which hands it to its members, if it has any. Meant for groups whose events are rare (a
 #   sign-out, a password change), not for chat traffic.
+#
+#   Because the process hears every such event whether or not a member is there yet, it keeps
+#   the last REPLAY_SECONDS of them, and `group_add_since(group, channel, since)` also returns
+#   what reached the process for that group since `since` (time.monotonic()) before the channel
+#   joined. A socket that read its credential at `since` and joins its close group afterwards
+#   thereby misses no event sent in between, without reading the credential a second time
+#   (SignedInConsumer). It returns None when it cannot vouch for that: the pattern was
+#   subscribed, or the connection re-established (a Redis restart), less than HEARD_MARGIN
+#   before `since`.
+#   What is published while the connection is down is lost, as for any Pub/Sub subscriber; an
+#   open socket's periodic re-check finds a credential that ended meanwhile.
+
+REPLAY_SECONDS = 60.0  # far longer than a handshake takes, even on a loaded machine
+HEARD_MARGIN = 1.0  # a PSUBSCRIBE sent this long ago has reached Redis
 
 
 class _Shard(RedisSingleShardConnection):
@@ -81,6 +96,9 @@ class _Shard(RedisSingleShardConnection):
     def __init__(self, host: Any, channel_layer: Any) -> None:
         super().__init__(host, channel_layer)
         self._patterns: set[str] = set()
+        # Since when (time.monotonic()) every pattern message has reached this shard: None
+        # before the first PSUBSCRIBE.
+        self.heard_since: float | None = None
 
     async def psubscribe(self, pattern: str) -> None:
         async with self._lock:
@@ -89,10 +107,25 @@ class _Shard(RedisSingleShardConnection):
                 self._ensure_receiver()
                 await self._pubsub.psubscribe(pattern)
                 self._patterns.add(pattern)
+                self._heard_from_now()
+                # redis-py subscribes again after a reconnect, then calls this.
+                self._pubsub.connection.register_connect_callback(self._reconnected)
+
+    def _heard_from_now(self) -> None:
+        self.heard_since = time.monotonic() + HEARD_MARGIN
+
+    def _reconnected(self, connection: Any) -> None:
+        self._heard_from_now()
+
+    def _receive_message(self, message: Any) -> None:
+        if message is not None and message.get("type") == "pmessage":
+            self.channel_layer.heard(message["channel"], message["data"])
+        super()._receive_message(message)
 
     async def flush(self) -> None:
         await super().flush()
         self._patterns = set()
+        self.heard_since = None
 
 
 class _LoopLayer(RedisPubSubLoopLayer):
@@ -109,6 +142,17 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.pattern_prefixes = tuple(
             self._get_group_channel_name(prefix) for prefix in pattern_groups
         )
+        # (arrival as time.monotonic(), group channel, data) of pattern-group messages.
+        self.recent: collections.deque[tuple[float, str, bytes]] = collections.deque()
+
+    def heard(self, name: str | bytes, data: bytes) -> None:
+        """A pattern-group message reached the process: kept for REPLAY_SECONDS."""
+        now = time.monotonic()
+        if isinstance(name, bytes):
+            name = name.decode()
+        self.recent.append((now, name, data))
+        while self.recent and self.recent[0][0] < now - REPLAY_SECONDS:
+            self.recent.popleft()
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         if not self.local_channels:
@@ -142,6 +186,28 @@ class _LoopLayer(RedisPubSubLoopLayer):
         for shard in self._shards:  # a PUBLISH goes to the group's shard: listen on all
             await shard.psubscribe(pattern)
 
+    async def group_add_since(
+        self, group: str, channel: str, since: float
+    ) -> list[dict[str, Any]] | None:
+        """`group_add`, and for a pattern group what reached the process for it since `since`
+        (time.monotonic()) before the channel joined, oldest first; None when the layer cannot
+        vouch that nothing sent to the group since then is missing (nothing is then returned)."""
+        group_channel = self._get_group_channel_name(group)
+        if self._pattern_of(group_channel) is None:
+            await self.group_add(group, channel)
+            return None
+        # group_add makes the channel a member before it awaits anything: what arrives from
+        # `joined` on is handed to it as it arrives, what arrived before is returned here.
+        joined = time.monotonic()
+        await self.group_add(group, channel)
+        if any(shard.heard_since is None or shard.heard_since > since for shard in self._shards):
+            return None
+        return [
+            self.channel_layer.deserialize(data)
+            for arrived, name, data in self.recent
+            if since <= arrived < joined and name == group_channel
+        ]
+
     async def group_discard(self, group: str, channel: str) -> None:
         group_channel = self._get_group_channel_name(group)
         if self._pattern_of(group_channel) is None:
@@ -157,6 +223,11 @@ class _LoopLayer(RedisPubSubLoopLayer):
 class RedisPubSubLayer(RedisPubSubChannelLayer):
     """channels_redis's Pub/Sub layer with one SUBSCRIBE per socket (see above). CONFIG takes
     `local_channels` (default True) and `pattern_groups` (default none) besides its own."""
+
+    async def group_add_since(
+        self, group: str, channel: str, since: float
+    ) -> list[dict[str, Any]] | None:
+        return await self._get_layer().group_add_since(group, channel, since)
 
     def _get_layer(self) -> _LoopLayer:
         loop = asyncio.get_running_loop()

@@ -10,8 +10,9 @@ Two Daphne processes on 127.0.0.1: Painmap (config.asgi, a temp SQLite file, or 
 REDIS_URL from the environment) and the floor, bench/bare_ws (a bare Channels project: no
 database, no auth, Channels' in-memory layer). Phases, each on both servers:
 
-- handshakes: open and close `--handshakes` sockets (token sockets on Painmap, 10 at a time);
-  server CPU per handshake and handshakes per second.
+- handshakes: open and close `--handshakes` sockets (token sockets on Painmap, 10 at a time),
+  in `--rounds` rounds alternating between the servers after 100 uncounted ones; server CPU per
+  handshake, handshakes per second, and the ratio in each round.
 - load: each pair's two sides send alternately at the set rate; every frame carries (pair, side,
   seq, send time). Delivered vs sent at the peer, duplicates, order, latency send -> arrival at
   the peer, connect time, history-on-connect time, server CPU per message (/proc/<pid>/stat).
@@ -51,6 +52,7 @@ def origin_of(ws_url: str) -> str:
     return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
 
 
+WARM_UP = 100  # handshakes on each server before the counted rounds
 HISTORY = 50  # messages stored per pair before the run, to time history-on-connect
 DRAIN_LIMIT = 120.0  # seconds to wait after sending for late messages
 DRAIN_STALL = 5.0  # ... unless nothing arrives for this long: the rest is lost
@@ -396,8 +398,10 @@ def report(result: Result, floor: Result | None) -> None:
         )
 
 
-async def handshakes(server: Measured, label: str, urls: list[str], count: int) -> dict:
-    """Open and close `count` sockets, 10 at a time; the server's CPU per handshake."""
+async def handshake_round(
+    server: Measured, urls: list[str], count: int
+) -> tuple[float, float, int]:
+    """Open and close `count` sockets, 10 at a time: (server CPU s, seconds, failures)."""
     await server.settle()
     failed = 0
     queue = [urls[i % len(urls)] for i in range(count)]
@@ -416,13 +420,41 @@ async def handshakes(server: Measured, label: str, urls: list[str], count: int) 
     await asyncio.gather(*(worker() for _ in range(10)))
     elapsed = time.perf_counter() - t0
     await server.settle()  # the closes' work is the handshakes' too
-    cpu = server.cpu_seconds() - cpu0
-    done = count - failed
-    figures = {"cpu_ms": 1000 * cpu / max(1, done), "per_s": done / elapsed, "failed": failed}
-    print(
-        f"\n== handshakes: {label}\n  {done}/{count} in {elapsed:.1f} s ({figures['per_s']:.0f}/s),"
-        f" server CPU {figures['cpu_ms']:.2f} ms per handshake (open + close)"
-    )
+    return server.cpu_seconds() - cpu0, elapsed, failed
+
+
+async def handshakes(
+    servers: dict[str, tuple[Measured, list[str]]], count: int, rounds: int
+) -> dict:
+    """`count` handshakes on each server, in `rounds` alternating rounds (so that a machine
+    whose speed drifts during the run weighs on both alike); CPU per handshake, handshakes/s,
+    and the ratio of the second server to the first in each round."""
+    for server, urls in servers.values():  # warm-up, not counted: first connections, caches
+        await handshake_round(server, urls, min(count, WARM_UP))
+    totals = {label: [0.0, 0.0, 0] for label in servers}
+    per_round: list[float] = []
+    for i in range(rounds):
+        share = count // rounds + (1 if i < count % rounds else 0)
+        cpu_ms = {}
+        for label, (server, urls) in servers.items():
+            cpu, elapsed, failed = await handshake_round(server, urls, share)
+            total = totals[label]
+            total[0] += cpu
+            total[1] += elapsed
+            total[2] += failed
+            cpu_ms[label] = 1000 * cpu / max(1, share - failed)
+        first, second = cpu_ms.values()
+        per_round.append(second / first if first else float("nan"))
+    figures = {}
+    for label, (cpu, elapsed, failed) in totals.items():
+        done = count - failed
+        figures[label] = {"cpu_ms": 1000 * cpu / max(1, done), "per_s": done / elapsed}
+        print(
+            f"\n== handshakes: {label}\n  {done}/{count} in {elapsed:.1f} s"
+            f" ({figures[label]['per_s']:.0f}/s), server CPU {figures[label]['cpu_ms']:.2f} ms"
+            " per handshake (open + close)"
+        )
+    figures["rounds"] = per_round
     return figures
 
 
@@ -517,6 +549,9 @@ async def main() -> None:
     parser.add_argument("--saturate", action="store_true", help="100 pairs, past saturation")
     parser.add_argument("--handshakes", type=int, default=300, help="0 skips (max 5000)")
     parser.add_argument("--idle", type=int, default=0, help="idle sockets to open (max 10000)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of the handshakes (1-20)"
+    )
     args = parser.parse_args()
     if args.saturate:
         args.pairs = 100
@@ -524,6 +559,7 @@ async def main() -> None:
     args.pairs = min(args.pairs, 500)
     args.handshakes = min(args.handshakes, 5000)
     args.idle = min(args.idle, 10_000)
+    args.rounds = max(1, min(args.rounds, 20))
     layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"
     db = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     print(
@@ -551,16 +587,20 @@ async def main() -> None:
 
             chat_frame = lambda text: json.dumps({"message": text})  # noqa: E731
             if args.handshakes:
-                hs_floor = await handshakes(
-                    bare, "bare relay", [relay(i)[0] for i in range(len(quiet))], args.handshakes
-                )
                 hs = await handshakes(
-                    server, "Painmap chat (token)", [chat(*u)[0] for u in quiet], args.handshakes
+                    {
+                        "bare relay": (bare, [relay(i)[0] for i in range(len(quiet))]),
+                        "Painmap chat (token)": (server, [chat(*u)[0] for u in quiet]),
+                    },
+                    args.handshakes,
+                    args.rounds,
                 )
-                cpu_x = ratio(hs["cpu_ms"], hs_floor["cpu_ms"])
+                floor_hs, ours_hs = hs["bare relay"], hs["Painmap chat (token)"]
+                rounds = ", ".join(f"x{r:.2f}" for r in hs["rounds"])
+                cpu_x = ratio(ours_hs["cpu_ms"], floor_hs["cpu_ms"])
                 print(
-                    f"  vs floor          : CPU/handshake {cpu_x},"
-                    f" handshakes/s {ratio(hs['per_s'], hs_floor['per_s'])}"
+                    f"  vs floor          : CPU/handshake {cpu_x} (rounds: {rounds}),"
+                    f" handshakes/s {ratio(ours_hs['per_s'], floor_hs['per_s'])}"
                 )
             floor = await run_load(
                 bare,

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from channels.layers import InMemoryChannelLayer
 from redis import asyncio as aioredis
 
@@ -228,83 +229,85 @@ def test_settings_pick_the_redis_layer_with_the_close_groups_as_pattern_groups(s
     assert layer["CONFIG"]["pattern_groups"] == ["credentials."]
 
 
-async def heard_by_all(layer: RedisPubSubLayer, margin: float) -> None:
-    """Wait until the layer vouches for what it hears from now on (past HEARD_MARGIN)."""
-    await asyncio.sleep(margin * 2)
+MARGIN = 0.05  # HEARD_MARGIN in these tests
+
+
+@pytest_asyncio.fixture
+async def two_processes(prefix, monkeypatch):
+    """The layers of two server processes, close groups as pattern groups."""
+    monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", MARGIN)
+    here = redis_layer(prefix, pattern_groups=["credentials."])
+    there = redis_layer(prefix, pattern_groups=["credentials."])
+    try:
+        yield here, there
+    finally:
+        await here.flush()
+        await there.flush()
+
+
+async def heard_from_now() -> None:
+    """Wait until a layer that just subscribed vouches for what it hears (past the margin)."""
+    await asyncio.sleep(MARGIN * 2)
 
 
 @needs_redis
 @pytest.mark.asyncio
-async def test_joining_since_a_moment_replays_what_the_group_was_sent_since_then(
-    prefix, monkeypatch
-):
-    monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", 0.05)
-    here = redis_layer(prefix, pattern_groups=["credentials."])
-    there = redis_layer(prefix, pattern_groups=["credentials."])
-    try:
-        first = await here.new_channel()
-        # The pattern was only just subscribed: an event sent before cannot be vouched for.
-        assert await here.group_add_since("credentials.1", first, time.monotonic()) is None
-        await heard_by_all(here, 0.05)
+async def test_joining_since_a_moment_replays_what_the_group_was_sent_since_then(two_processes):
+    here, there = two_processes
+    first = await here.new_channel()
+    # The pattern was only just subscribed: an event sent before cannot be vouched for.
+    assert await here.group_add_since("credentials.1", first, time.monotonic()) is None
+    await heard_from_now()
 
-        await there.group_send("credentials.1", {"type": "sockets.close", "code": 1})
-        await asyncio.wait_for(here.receive(first), 5)  # it has reached this process
-        since = time.monotonic()
-        await there.group_send("credentials.1", {"type": "sockets.close", "code": 2})
-        await there.group_send("credentials.2", {"type": "sockets.close", "code": 3})
-        assert (await asyncio.wait_for(here.receive(first), 5))["code"] == 2
+    await there.group_send("credentials.1", {"type": "sockets.close", "code": 1})
+    await asyncio.wait_for(here.receive(first), 5)  # it has reached this process
+    since = time.monotonic()
+    await there.group_send("credentials.1", {"type": "sockets.close", "code": 2})
+    await there.group_send("credentials.2", {"type": "sockets.close", "code": 3})
+    assert (await asyncio.wait_for(here.receive(first), 5))["code"] == 2
 
-        late = await here.new_channel()
-        # What was sent to its group since `since`, not before it, not another group's.
-        missed = await here.group_add_since("credentials.1", late, since)
-        assert missed == [{"type": "sockets.close", "code": 2}]
-        await there.group_send("credentials.1", {"type": "sockets.close", "code": 4})
-        assert (await asyncio.wait_for(here.receive(late), 5))["code"] == 4  # once, live
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(here.receive(late), 0.3)
+    late = await here.new_channel()
+    # What was sent to its group since `since`, not before it, not another group's.
+    missed = await here.group_add_since("credentials.1", late, since)
+    assert missed == [{"type": "sockets.close", "code": 2}]
+    await there.group_send("credentials.1", {"type": "sockets.close", "code": 4})
+    assert (await asyncio.wait_for(here.receive(late), 5))["code"] == 4  # once, live
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(here.receive(late), 0.3)
 
-        # A chat group is not heard by every process: nothing to vouch for.
-        other = await here.new_channel()  # (a timed-out receive() closes its channel)
-        assert await here.group_add_since("chat.1.2", other, since) is None
-    finally:
-        await here.flush()
-        await there.flush()
+    # A chat group is not heard by every process: nothing to vouch for.
+    other = await here.new_channel()  # (a timed-out receive() closes its channel)
+    assert await here.group_add_since("chat.1.2", other, since) is None
 
 
 @needs_redis
 @pytest.mark.asyncio
 async def test_after_redis_drops_the_connection_the_layer_vouches_again_only_from_then(
-    prefix, monkeypatch
+    two_processes,
 ):
-    monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", 0.05)
-    here = redis_layer(prefix, pattern_groups=["credentials."])
-    there = redis_layer(prefix, pattern_groups=["credentials."])
+    here, there = two_processes
+    name = await here.new_channel()
+    await here.group_add("credentials.1", name)
+    await heard_from_now()
+    before = time.monotonic()
+    assert await here.group_add_since("credentials.1", name, before) == []
+
+    shard = here._get_layer()._shards[0]
+    host, port = shard._pubsub.connection._writer.get_extra_info("sockname")[:2]
+    admin = aioredis.from_url(REDIS)
     try:
-        name = await here.new_channel()
-        await here.group_add("credentials.1", name)
-        await heard_by_all(here, 0.05)
-        before = time.monotonic()
-        assert await here.group_add_since("credentials.1", name, before) == []
-
-        shard = here._get_layer()._shards[0]
-        host, port = shard._pubsub.connection._writer.get_extra_info("sockname")[:2]
-        admin = aioredis.from_url(REDIS)
-        try:
-            assert await admin.client_kill_filter(_type="pubsub", addr=f"{host}:{port}") == 1
-        finally:
-            await admin.aclose()
-
-        # redis-py reconnects and subscribes again; events reach the member again...
-        async def delivered() -> bool:
-            await there.group_send("credentials.1", {"type": "sockets.close", "code": 9})
-            try:
-                return (await asyncio.wait_for(here.receive(name), 0.5))["code"] == 9
-            except TimeoutError:
-                return False
-
-        await eventually(delivered, limit=15)
-        # ... but what was published while it was away may be lost: not vouched for.
-        assert await here.group_add_since("credentials.1", name, before) is None
+        assert await admin.client_kill_filter(_type="pubsub", addr=f"{host}:{port}") == 1
     finally:
-        await here.flush()
-        await there.flush()
+        await admin.aclose()
+
+    # redis-py reconnects and subscribes again; events reach the member again...
+    async def delivered() -> bool:
+        await there.group_send("credentials.1", {"type": "sockets.close", "code": 9})
+        try:
+            return (await asyncio.wait_for(here.receive(name), 0.5))["code"] == 9
+        except TimeoutError:
+            return False
+
+    await eventually(delivered, limit=15)
+    # ... but what was published while it was away may be lost: not vouched for.
+    assert await here.group_add_since("credentials.1", name, before) is None

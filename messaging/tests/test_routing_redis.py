@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import urllib.request
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -79,19 +80,20 @@ def two_servers(tmp_path):
         first.stop()
 
 
+def chat(port: int, peer: str, token: str) -> Any:
+    """A token chat socket with `peer` on the server at `port`."""
+    # Each socket's Origin is its own server's: scheme, host and port are checked.
+    return connect(
+        f"ws://127.0.0.1:{port}/ws/chat/{peer}/?token={token}", origin=f"http://127.0.0.1:{port}"
+    )
+
+
 @pytest.mark.asyncio
 async def test_message_crosses_server_processes(two_servers):
     (port_a, port_b), tokens = two_servers
     async with (
-        # Each socket's Origin is its own server's: scheme, host and port are checked.
-        connect(
-            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}",
-            origin=f"http://127.0.0.1:{port_a}",
-        ) as ann,
-        connect(
-            f"ws://127.0.0.1:{port_b}/ws/chat/ann/?token={tokens['ben']}",
-            origin=f"http://127.0.0.1:{port_b}",
-        ) as ben,
+        chat(port_a, "ben", tokens["ann"]) as ann,
+        chat(port_b, "ann", tokens["ben"]) as ben,
     ):
         await ann.send(json.dumps({"message": "across processes"}))
         on_a = json.loads(await asyncio.wait_for(ann.recv(), 10))
@@ -123,18 +125,9 @@ async def test_a_sign_out_through_one_process_closes_the_sockets_on_the_other(tw
     the signed-out user's."""
     (port_a, port_b), tokens = two_servers
     async with (
-        connect(
-            f"ws://127.0.0.1:{port_a}/ws/chat/ben/?token={tokens['ann']}",
-            origin=f"http://127.0.0.1:{port_a}",
-        ) as ann_on_a,
-        connect(
-            f"ws://127.0.0.1:{port_b}/ws/chat/ben/?token={tokens['ann']}",
-            origin=f"http://127.0.0.1:{port_b}",
-        ) as ann_on_b,
-        connect(
-            f"ws://127.0.0.1:{port_a}/ws/chat/ann/?token={tokens['ben']}",
-            origin=f"http://127.0.0.1:{port_a}",
-        ) as ben_on_a,
+        chat(port_a, "ben", tokens["ann"]) as ann_on_a,
+        chat(port_b, "ben", tokens["ann"]) as ann_on_b,
+        chat(port_a, "ann", tokens["ben"]) as ben_on_a,
     ):
         assert await asyncio.to_thread(sign_out, port_b, tokens["ann"]) == 204
         for socket_ in (ann_on_a, ann_on_b):

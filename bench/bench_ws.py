@@ -5,10 +5,12 @@
     python bench/bench_ws.py --idle 5000          # + memory of 5,000 idle sockets, and a burst
                                                   #   of 50 frames with them open
     python bench/bench_ws.py --pairs 5 --duration 5 --handshakes 100
+    REDIS_URL=... python bench/bench_ws.py --floor-layer redis   # the relay on Redis too
 
 Two Daphne processes on 127.0.0.1: Painmap (config.asgi, a temp SQLite file, or DATABASE_URL /
 REDIS_URL from the environment) and the floor, bench/bare_ws (a bare Channels project: no
-database, no auth, Channels' in-memory layer). Phases, each on both servers:
+database, no auth, Channels' in-memory layer; channels_redis's Pub/Sub on REDIS_URL with
+`--floor-layer redis`). Phases, each on both servers:
 
 - handshakes: open and close `--handshakes` sockets (token sockets on Painmap, 10 at a time),
   in `--rounds` rounds alternating between the servers after 100 uncounted ones; server CPU per
@@ -101,13 +103,18 @@ APP = "bench.bare_ws.asgi:application"
 class BareServer(Measured):
     """The floor: bench/bare_ws in a Daphne process of its own."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, redis_url: str = "") -> None:
         self.port = free_port()
         self.log_path = tmp / f"bare-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.redis_url = redis_url  # empty: Channels' in-memory layer
 
     def start(self) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bare_ws.settings"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.bare_ws.settings",
+            "BARE_WS_REDIS_URL": self.redis_url,
+        }
         self.log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), APP],
@@ -552,7 +559,16 @@ async def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds of the handshakes (1-20)"
     )
+    parser.add_argument(
+        "--floor-layer",
+        choices=["memory", "redis"],
+        default="memory",
+        help="the relay's channel layer: Channels' in-memory one (the floor of the targets), or"
+        " channels_redis's Pub/Sub on REDIS_URL (what Redis costs any Channels app)",
+    )
     args = parser.parse_args()
+    if args.floor_layer == "redis" and not os.environ.get("REDIS_URL"):
+        parser.error("--floor-layer redis needs REDIS_URL")
     if args.saturate:
         args.pairs = 100
     args.duration = min(args.duration, 120.0)
@@ -564,11 +580,13 @@ async def main() -> None:
     db = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
     print(
         f"bench_ws: {args.pairs} pairs x {args.rate:g} msg/s per pair for {args.duration:g} s; "
-        f"{db}, {layer} channel layer; {os.cpu_count()} CPUs; load average "
+        f"{db}, {layer} channel layer (the relay: {args.floor_layer}); {os.cpu_count()} CPUs;"
+        " load average "
         f"{os.getloadavg()[0]:.1f} at the start"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        server, bare = Server(Path(tmp)), BareServer(Path(tmp))
+        floor_redis = os.environ.get("REDIS_URL", "") if args.floor_layer == "redis" else ""
+        server, bare = Server(Path(tmp)), BareServer(Path(tmp), floor_redis)
         server.start()
         bare.start()
         try:

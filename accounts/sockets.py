@@ -75,11 +75,11 @@ def event_matches(
     opened_at: float = 0.0,
 ) -> bool:
     """Whether a socket opened with this token / session (fingerprint), talking with `peer_id`
-    (chat sockets), at `opened_at` (time.time() before it joined its group), is one the close
+    (chat sockets), at `opened_at` (time.time() before its credential was read), is one the close
     event is meant for.
 
-    An event sent before the socket opened is not: the socket checked its credential in the
-    database after joining, so what ended before that refused it already. Without this, a page
+    An event sent before the socket opened is not: the socket read its credential after
+    `opened_at`, so what ended before that refused it already. Without this, a page
     loaded right after a password change could lose its new socket to the event meant for the
     old ones, which a busy channel layer can deliver late.
     """

@@ -191,7 +191,8 @@ class SignedInConsumer(SocketConsumer):
     credentials_ended = False
     # When the credential was last checked (time.monotonic()); 0 before the socket connected.
     credentials_checked = 0.0
-    # When the socket joined its close group (time.time()): older close events are not for it.
+    # When its credential was read, just before it joined its close group (time.time()): older
+    # close events are not for it (that read already found their credential ended).
     opened_at = 0.0
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
@@ -213,9 +214,8 @@ class SignedInConsumer(SocketConsumer):
                 self.credentials_checked = read_at
                 await self._prepare()
             else:
-                # Join first, then check again: a credential that ends in between is either
+                # Joined, so check again: a credential that ended since the read is either
                 # seen ended here or closes the socket through the group.
-                self.opened_at = time.time()
                 if not await self._credentials_still_valid(then=self.prepare):
                     await self.close(code=CREDENTIALS_ENDED)
                     return

@@ -129,17 +129,25 @@ still_signed_in = on_database_thread(credentials_valid)
 
 
 def websocket_application(routes: list[URLPattern]) -> Any:
-    """The WebSocket stack every route goes through: origin check, session, token, router.
+    """The WebSocket stack every route goes through: origin check, router, session or token.
 
-    A path no route takes is refused like a foreign origin (403), not a 500 from the router;
-    a database error no consumer handled ends the socket cleanly (CloseOnDatabaseError).
+    The credential is resolved inside the router, around each route's consumer, so that the
+    consumer's `prefetch` (its route's kwargs known) runs in the same trip to the database
+    thread (core.realtime.auth). A path no route takes is refused like a foreign origin (403),
+    not a 500 from the router, and reads no credential; a database error no consumer handled
+    ends the socket cleanly (CloseOnDatabaseError).
     """
-    fallback = re_path(r"", UnknownRouteConsumer.as_asgi())
-    return CloseOnDatabaseError(
-        SameOriginValidator(
-            SocketAuthMiddleware(URLRouter([*routes, fallback]), resolve_socket_user)
+    signed_in = [
+        URLPattern(
+            route.pattern,
+            SocketAuthMiddleware(route.callback, resolve_socket_user),
+            route.default_args,
+            route.name,
         )
-    )
+        for route in routes
+    ]
+    fallback = re_path(r"", UnknownRouteConsumer.as_asgi())
+    return CloseOnDatabaseError(SameOriginValidator(URLRouter([*signed_in, fallback])))
 
 
 class CloseOnDatabaseError:

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import QuerySet
@@ -165,6 +166,12 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
 _store_read = on_database_thread(services.mark_read)
 
 
+def _replays_close_events() -> bool:
+    """Whether the channel layer gives a joining socket what its close group was sent since a
+    moment (core.realtime.SocketConsumer.join_since)."""
+    return hasattr(get_channel_layer(), "group_add_since")
+
+
 @on_database_thread
 def _call(function: Callable[[], None]) -> None:
     function()
@@ -206,13 +213,18 @@ class SignedInConsumer(SocketConsumer):
             missed = await self.join_since(credentials_group(user.pk), read_at)
             if missed is not None:
                 # What the group was sent since the read is known: no second read. A close
-                # event among it refuses the socket, as a second read would have.
+                # event among it refuses the socket, as a second read would have; so does
+                # one about what `prefetch` found (looked up after the read, before the join).
+                prefetched = self.scope.get("prefetched")
+                if prefetched is not None:
+                    self.adopt(prefetched)
                 for event in missed:
                     await self.dispatch(event)
                 if self.credentials_ended:
                     return
                 self.credentials_checked = read_at
-                await self._prepare()
+                if prefetched is None:
+                    await self._prepare()
             else:
                 # Joined, so check again: a credential that ended since the read is either
                 # seen ended here or closes the socket through the group.
@@ -229,7 +241,14 @@ class SignedInConsumer(SocketConsumer):
         """What `connect` needs from the database, looked up on the database thread in the
         same trip as the handshake's credential check, once it passed (one thread hop less
         per handshake). A subclass stores what it found on `self`; `connect` must still
-        work when this did not run (a database error in the check)."""
+        work when this did not run (a database error in the check).
+
+        When the channel layer keeps what a close group was sent (no second credential read),
+        a subclass may look the same up earlier, with the credential itself (`prefetch`); then
+        `adopt(prefetched)` stores it instead, before the missed close events are matched."""
+
+    def adopt(self, prefetched: Any) -> None:
+        """Store what `prefetch` found, as `prepare` would have."""
 
     async def _credentials_still_valid(self, then: Callable[[], None] | None = None) -> bool:
         try:
@@ -419,6 +438,22 @@ class ChatConsumer(SignedInConsumer):
         self.prepared_peer = access.chat_peer(
             self.scope["user"], self.scope["url_route"]["kwargs"]["peer"]
         )
+
+    @classmethod
+    def prefetch(cls, scope: dict[str, Any]) -> dict[str, Any] | None:
+        """The peer, with the handshake's credential read, when the channel layer replays close
+        events (RedisPubSubLayer): an end of the care link between this lookup and the join then
+        still reaches the socket (`adopt` sets `peer` first). The in-memory layer does not, so
+        there the peer is looked up after the join, with the second credential read."""
+        user = scope.get("user")
+        if user is None or not user.is_authenticated or not _replays_close_events():
+            return None
+        return {"peer": access.chat_peer(user, scope["url_route"]["kwargs"]["peer"])}
+
+    def adopt(self, prefetched: dict[str, Any]) -> None:
+        self.prepared_peer = prefetched["peer"]
+        if prefetched["peer"] is not None:
+            self.peer = prefetched["peer"]  # what a replayed close event is matched with
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.rate_limit.allow():

@@ -430,6 +430,44 @@ async def test_a_credential_that_ends_during_the_handshake_ends_the_new_socket(
     assert await stored() == []
 
 
+async def test_a_care_link_that_ends_during_the_handshake_ends_the_new_socket(
+    patient, doctor, monkeypatch
+):
+    """The link ends right after the handshake looked the peer up. Redis layer: the peer is
+    looked up with the credential, before the socket joins its close group, and the event is
+    handed to it on joining, matched with that peer. In-memory layer: the peer is looked up
+    after the join, and the event reaches the socket. Looked up once either way."""
+    from accounts import access
+
+    monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", 0.05)
+    warm = await token_socket(doctor, "/ws/inbox/")  # heard from now on
+    await asyncio.sleep(0.2)
+    real_chat_peer = access.chat_peer
+    lookups = []
+
+    def looked_up_then_ended(sender, username):
+        peer = real_chat_peer(sender, username)
+        if sender.pk == patient.pk:
+            lookups.append(peer.pk)
+            the_link = CareLink.objects.active().get(patient=patient)
+            services.change_link(link=the_link, by=doctor, status="ended")
+        return peer
+
+    monkeypatch.setattr(access, "chat_peer", looked_up_then_ended)
+    key = await token_key(patient)
+    chat = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
+    connected, code = await chat.connect(timeout=SOCKET_TIMEOUT)
+    if connected:  # the event came after the socket joined: it closes the socket
+        await closes_with(chat, ACCESS_CHANGED)
+        await send_after_close_stores_nothing(chat)
+    else:  # refused by the event the socket was handed on joining
+        assert code == ACCESS_CHANGED
+    assert lookups == [doctor.pk]
+    await stays_open(warm)
+    await warm.disconnect()
+    assert await stored() == []
+
+
 # A lost close event (the channel layer is best effort): the next send, a minute on, finds out.
 
 

@@ -100,6 +100,15 @@ class SocketConsumer:
 
     # What subclasses implement.
 
+    @classmethod
+    def prefetch(cls, scope: dict[str, Any]) -> Any:
+        """What the socket needs from the database, looked up on the database thread in the
+        same trip as its credential (core.realtime.auth.SocketAuthMiddleware, given the scope
+        with `user`), or None for nothing. It reaches the consumer as `scope["prefetched"]`. It
+        runs before the socket joined any group: whatever may change in between is the
+        consumer's to check (see messaging.consumers.ChatConsumer)."""
+        return None
+
     async def connect(self) -> None:
         await self.accept()
 

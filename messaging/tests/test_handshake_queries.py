@@ -2,13 +2,19 @@
 
 Token + user + roles (one query, none while the token is cached), the peer with its roles and
 the care link (one), the history (one). Counted on the sockets' database thread, where every
-query of a handshake runs.
+query of a handshake runs, once the Redis layer vouches for the close events it hears (a
+process's first second looks the peer up a second time: see SignedInConsumer).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
+import pytest_asyncio
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.db import connection
@@ -25,6 +31,22 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 ORIGIN = (b"origin", b"http://localhost")
 COLD = 3  # the token (with user and roles), the peer (with roles and link), the history
 WARM = 2  # the token's answer comes from the cache
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def layer_heard(monkeypatch):
+    """With the Redis layer, its close-group pattern subscribed and heard, as in a server
+    running for more than a second (core.realtime.layers.HEARD_MARGIN)."""
+    layer = get_channel_layer()
+    if hasattr(layer, "group_add_since"):
+        monkeypatch.setattr("core.realtime.layers.HEARD_MARGIN", 0.05)
+        channel = await layer.new_channel()
+        await layer.group_add_since("credentials.0", channel, time.monotonic())
+        await asyncio.sleep(0.2)
+        yield
+        await layer.group_discard("credentials.0", channel)
+    else:
+        yield
 
 
 @on_database_thread

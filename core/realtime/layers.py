@@ -101,6 +101,10 @@ class _Shard(RedisSingleShardConnection):
         self.heard_since: float | None = None
 
     async def psubscribe(self, pattern: str) -> None:
+        if pattern in self._patterns:
+            # Every socket's join asks; once sent, there is nothing to wait for (and the
+            # shard's lock, which a SUBSCRIBE holds while Redis answers, is not taken).
+            return
         async with self._lock:
             if pattern not in self._patterns:
                 self._ensure_redis()

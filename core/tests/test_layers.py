@@ -221,6 +221,25 @@ async def test_pattern_groups_are_one_psubscribe_per_process_and_reach_only_thei
 
 
 @needs_redis
+@pytest.mark.asyncio
+async def test_joining_a_close_group_does_not_wait_for_another_sockets_subscribe(prefix):
+    """Once the pattern is subscribed, a join neither sends anything nor takes the shard's lock,
+    which a chat group's SUBSCRIBE holds while Redis answers."""
+    here = redis_layer(prefix, pattern_groups=["credentials."])
+    try:
+        first = await here.new_channel()
+        await here.group_add("credentials.1", first)
+        shard = here._get_layer()._shards[0]
+        second = await here.new_channel()
+        async with shard._lock:  # a SUBSCRIBE in flight
+            await asyncio.wait_for(here.group_add("credentials.2", second), 1)
+        await here.group_send("credentials.2", {"type": "sockets.close", "code": 4401})
+        assert (await asyncio.wait_for(here.receive(second), 5))["code"] == 4401
+    finally:
+        await here.flush()
+
+
+@needs_redis
 def test_settings_pick_the_redis_layer_with_the_close_groups_as_pattern_groups(settings):
     if not os.environ.get("REDIS_URL"):
         pytest.skip("no REDIS_URL: the in-memory layer is configured")

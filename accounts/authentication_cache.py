@@ -75,8 +75,11 @@ def _idle_deadline(last_used: datetime) -> datetime:
 
 
 def _token(key: str, user: User, created: datetime) -> Token:
-    """The Token DRF puts in `request.auth` (a loaded row, not a new one)."""
-    token = Token(key=key, user=user, created=created)
+    """The Token DRF puts in `request.auth` (a loaded row, not a new one). It knows its user,
+    but the user is not made to know it (`Token(user=...)` caches both ways): without that
+    reference cycle both go with the request or handshake, not later with the cyclic GC."""
+    token = Token(key=key, user_id=user.pk, created=created)
+    Token._meta.get_field("user").set_cached_value(token, user)
     token._state.adding = False
     token._state.db = "default"
     return token

@@ -3,8 +3,10 @@ the token) until the token or its user changes, with the expiry still checked on
 
 from __future__ import annotations
 
+import gc
 import pickle
 import time
+import weakref
 from datetime import timedelta
 
 import pytest
@@ -58,6 +60,22 @@ def test_one_query_with_user_and_roles_then_none(key, patient):
     assert again.pk == patient.pk
     assert again.is_patient
     assert not again.is_doctor
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["from the database", "from the cache"])
+def test_the_resolved_user_and_token_are_freed_without_the_cyclic_gc(key, patient, warm):
+    if warm:
+        resolve_token(key)
+    user, token = resolve_token(key)
+    assert token.user is user  # no query: DRF's request.auth knows its user
+    assert user.group_names  # the role came along
+    gone = weakref.ref(user)
+    gc.disable()
+    try:
+        del user, token
+        assert gone() is None  # no cycle kept it alive
+    finally:
+        gc.enable()
 
 
 def test_an_api_request_pays_no_token_query_once_cached(key):

@@ -137,6 +137,7 @@ def test_two_entries_recorded_offline_reach_the_server_once(
     status = page.locator("#offline-status")
     expect(status).to_contain_text("You are offline")
     expect(page.locator("#region-knee-left")).to_be_visible()
+    expect(page.locator("#entry-list-empty")).to_be_visible()
 
     record_offline(page, "knee-left", "Stabbing", 7)
     expect(page.locator("#entry-panel-heading")).to_have_count(0)
@@ -154,6 +155,8 @@ def test_two_entries_recorded_offline_reach_the_server_once(
     expect(items.nth(1)).to_contain_text("Top of the head, burning, 3/10")
     expect(items.nth(0)).to_contain_text("waiting to sync")
     expect(status).to_contain_text("2 waiting to sync")
+    # The diary is no longer empty: its first-entry prompt does not sit under what waits.
+    expect(page.locator("#entry-list-empty")).to_be_hidden()
     assert entries_on_server(daphne_server, username) == []
     assert axe_violations(page) == []
     for width, height in ((1366, 900), (390, 844)):
@@ -267,6 +270,7 @@ def test_notes_written_offline_are_sent_once(
     page.locator("#id_title").fill("Bad night")
     page.get_by_role("button", name="Save note").click()
     expect(page.locator("#offline-outbox .offline-item")).to_contain_text("Note: Bad night")
+    expect(page.locator("#note-list-empty")).to_be_hidden()  # no "No notes yet." under it
     context.set_offline(False)
     expect(page.locator("#offline-outbox")).to_have_count(0)
     expect(page.locator("#note-list")).to_contain_text("Bad night")

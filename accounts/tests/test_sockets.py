@@ -383,6 +383,19 @@ async def test_a_late_close_event_spares_the_sockets_opened_after_it(patient, do
     await old.disconnect()
 
 
+async def ended_during_the_handshake(user: User, code: int) -> None:
+    """`user`'s new chat socket with drwho ends with `code`: refused (the second read, or the
+    event handed to it on joining), or closed by the event after it joined."""
+    key = await token_key(user)
+    chat = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
+    connected, refused_with = await chat.connect(timeout=SOCKET_TIMEOUT)
+    if connected:
+        await closes_with(chat, code)
+        await send_after_close_stores_nothing(chat)
+    else:
+        assert refused_with == code
+
+
 async def test_a_credential_that_ends_during_the_handshake_ends_the_new_socket(
     patient, doctor, monkeypatch
 ):
@@ -415,14 +428,7 @@ async def test_a_credential_that_ends_during_the_handshake_ends_the_new_socket(
 
     monkeypatch.setattr(ws_auth, "user_for_token", read_then_signed_out)
     monkeypatch.setattr(consumers, "credentials_valid", counted)
-    key = await token_key(patient)
-    chat = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
-    connected, code = await chat.connect(timeout=SOCKET_TIMEOUT)
-    if connected:  # the event came after the socket joined: it closes the socket
-        await closes_with(chat, CREDENTIALS_ENDED)
-        await send_after_close_stores_nothing(chat)
-    else:  # refused: the second read, or the event that reached the process first
-        assert code == CREDENTIALS_ENDED
+    await ended_during_the_handshake(patient, CREDENTIALS_ENDED)
     redis = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisPubSubLayer")
     assert rereads == ([] if redis else [patient.pk])
     await stays_open(warm)
@@ -454,14 +460,7 @@ async def test_a_care_link_that_ends_during_the_handshake_ends_the_new_socket(
         return peer
 
     monkeypatch.setattr(access, "chat_peer", looked_up_then_ended)
-    key = await token_key(patient)
-    chat = WebsocketCommunicator(application, f"/ws/chat/drwho/?token={key}", headers=[ORIGIN])
-    connected, code = await chat.connect(timeout=SOCKET_TIMEOUT)
-    if connected:  # the event came after the socket joined: it closes the socket
-        await closes_with(chat, ACCESS_CHANGED)
-        await send_after_close_stores_nothing(chat)
-    else:  # refused by the event the socket was handed on joining
-        assert code == ACCESS_CHANGED
+    await ended_during_the_handshake(patient, ACCESS_CHANGED)
     assert lookups == [doctor.pk]
     await stays_open(warm)
     await warm.disconnect()

@@ -45,6 +45,7 @@ from core.i18n import request_language
 from core.prepared import PreparedQuery
 from core.realtime import SocketConsumer, on_database_thread, store_message
 from core.realtime.auth import cookies
+from core.realtime.consumer import replays_groups
 from messaging import services
 from messaging.models import Message, conversations_for, pair_group, user_group
 
@@ -166,12 +167,6 @@ def _history(user: User, peer: User, after: int, limit: int | None) -> list[Mess
 _store_read = on_database_thread(services.mark_read)
 
 
-def _replays_close_events() -> bool:
-    """Whether the channel layer gives a joining socket what its close group was sent since a
-    moment (core.realtime.SocketConsumer.join_since)."""
-    return hasattr(get_channel_layer(), "group_add_since")
-
-
 @on_database_thread
 def _call(function: Callable[[], None]) -> None:
     function()
@@ -214,41 +209,50 @@ class SignedInConsumer(SocketConsumer):
             if missed is not None:
                 # What the group was sent since the read is known: no second read. A close
                 # event among it refuses the socket, as a second read would have; so does
-                # one about what `prefetch` found (looked up after the read, before the join).
+                # one about what `look_up` found with the read (before the join).
                 prefetched = self.scope.get("prefetched")
                 if prefetched is not None:
-                    self.adopt(prefetched)
+                    self.adopt(prefetched["found"])
                 for event in missed:
                     await self.dispatch(event)
                 if self.credentials_ended:
                     return
                 self.credentials_checked = read_at
-                if prefetched is None:
-                    await self._prepare()
+                if prefetched is None:  # served without the per-route socket auth
+                    with contextlib.suppress(DatabaseError):  # `connect` asks again
+                        await _call(self._look_up_and_adopt)
             else:
                 # Joined, so check again: a credential that ended since the read is either
                 # seen ended here or closes the socket through the group.
-                if not await self._credentials_still_valid(then=self.prepare):
+                if not await self._credentials_still_valid(then=self._look_up_and_adopt):
                     await self.close(code=CREDENTIALS_ENDED)
                     return
         await self.connect()
 
-    async def _prepare(self) -> None:
-        with contextlib.suppress(DatabaseError):  # `connect` looks it up again, and answers it
-            await _call(self.prepare)
+    @classmethod
+    def look_up(cls, scope: dict[str, Any]) -> Any:
+        """What `connect` needs from the database (a subclass's; nothing here), found on the
+        database thread in a trip the handshake makes anyway: with its credential read when
+        the channel layer replays close events (`prefetch`), else with the second read after
+        the socket joined its close group. `adopt` stores it; `connect` must still work when
+        neither ran (a database error in that trip)."""
+        return None
 
-    def prepare(self) -> None:
-        """What `connect` needs from the database, looked up on the database thread in the
-        same trip as the handshake's credential check, once it passed (one thread hop less
-        per handshake). A subclass stores what it found on `self`; `connect` must still
-        work when this did not run (a database error in the check).
+    @classmethod
+    def prefetch(cls, scope: dict[str, Any]) -> dict[str, Any] | None:
+        """`look_up` with the handshake's credential read (core.realtime.auth), when the layer
+        replays close events: one that a change between the lookup and the join sends then
+        still reaches the socket. Without replay, the lookup waits for the join."""
+        user = scope.get("user")
+        if user is None or not user.is_authenticated or not replays_groups(get_channel_layer()):
+            return None
+        return {"found": cls.look_up(scope)}
 
-        When the channel layer keeps what a close group was sent (no second credential read),
-        a subclass may look the same up earlier, with the credential itself (`prefetch`); then
-        `adopt(prefetched)` stores it instead, before the missed close events are matched."""
+    def adopt(self, found: Any) -> None:
+        """Store what `look_up` found (before the missed close events are matched)."""
 
-    def adopt(self, prefetched: Any) -> None:
-        """Store what `prefetch` found, as `prepare` would have."""
+    def _look_up_and_adopt(self) -> None:
+        self.adopt(self.look_up(self.scope))
 
     async def _credentials_still_valid(self, then: Callable[[], None] | None = None) -> bool:
         try:
@@ -433,27 +437,15 @@ class ChatConsumer(SignedInConsumer):
         if history and self.dialect.marks_read:
             await self._mark_read(history[-1].pk)
 
-    def prepare(self) -> None:
-        # The peer, with the credential check's trip to the database thread.
-        self.prepared_peer = access.chat_peer(
-            self.scope["user"], self.scope["url_route"]["kwargs"]["peer"]
-        )
-
     @classmethod
-    def prefetch(cls, scope: dict[str, Any]) -> dict[str, Any] | None:
-        """The peer, with the handshake's credential read, when the channel layer replays close
-        events (RedisPubSubLayer): an end of the care link between this lookup and the join then
-        still reaches the socket (`adopt` sets `peer` first). The in-memory layer does not, so
-        there the peer is looked up after the join, with the second credential read."""
-        user = scope.get("user")
-        if user is None or not user.is_authenticated or not _replays_close_events():
-            return None
-        return {"peer": access.chat_peer(user, scope["url_route"]["kwargs"]["peer"])}
+    def look_up(cls, scope: dict[str, Any]) -> User | None:
+        # The peer, its roles and the care link: one query (accounts.access.chat_peer).
+        return access.chat_peer(scope["user"], scope["url_route"]["kwargs"]["peer"])
 
-    def adopt(self, prefetched: dict[str, Any]) -> None:
-        self.prepared_peer = prefetched["peer"]
-        if prefetched["peer"] is not None:
-            self.peer = prefetched["peer"]  # what a replayed close event is matched with
+    def adopt(self, found: User | None) -> None:
+        self.prepared_peer = found
+        if found is not None:
+            self.peer = found  # what a close event about the care link is matched with
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.rate_limit.allow():

@@ -31,6 +31,12 @@ type Receive = Callable[[], Awaitable[dict[str, Any]]]
 type Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+def replays_groups(layer: Any) -> bool:
+    """Whether `layer` can hand a joining channel what its group was sent since a moment
+    (core.realtime.layers.RedisPubSubLayer, for its pattern groups): see `join_since`."""
+    return getattr(layer, "group_add_since", None) is not None
+
+
 class SocketConsumer:
     """One instance per socket (see `as_asgi`)."""
 
@@ -106,7 +112,7 @@ class SocketConsumer:
         same trip as its credential (core.realtime.auth.SocketAuthMiddleware, given the scope
         with `user`), or None for nothing. It reaches the consumer as `scope["prefetched"]`. It
         runs before the socket joined any group: whatever may change in between is the
-        consumer's to check (see messaging.consumers.ChatConsumer)."""
+        consumer's to check (messaging.consumers.SignedInConsumer does)."""
         return None
 
     async def connect(self) -> None:
@@ -130,11 +136,10 @@ class SocketConsumer:
         since `since` (time.monotonic()) before the socket joined, if the layer keeps that
         (core.realtime.layers.RedisPubSubLayer, for its pattern groups); None when it does not,
         and only what is sent from now on is received, as with `join`."""
-        add_since = getattr(self.channel_layer, "group_add_since", None)
-        if add_since is None:
+        if not replays_groups(self.channel_layer):
             await self.join(group)
             return None
-        missed = await add_since(group, self.channel_name, since)
+        missed = await self.channel_layer.group_add_since(group, self.channel_name, since)
         self.groups.append(group)
         return missed
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, async_to_sync
 from django.core.cache import cache
 from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import User
+from core.realtime.db import close_kept_connection
 
 PASSWORD = "correct-horse-battery-9"
 # How long a test waits for a WebSocket's handshake or frame (WebsocketCommunicator's default is
@@ -33,9 +34,11 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _close_database_thread_connections():
     yield
-    # The sockets keep a connection open on asgiref's shared database thread
-    # (core/realtime/db.py); close it after each test, as a server's exit would, or PostgreSQL
-    # refuses to drop the test database ("being accessed by other users").
+    # The sockets keep a connection open on their database thread (core/realtime/db.py); close
+    # it after each test, as a server's exit would, or PostgreSQL refuses to drop the test
+    # database ("being accessed by other users").
+    async_to_sync(close_kept_connection)()
+    # ... and on asgiref's shared one, where they go with REALTIME_OWN_DATABASE_THREAD off.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 

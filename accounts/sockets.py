@@ -23,9 +23,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from core.realtime.db import call_on_server_loop
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +127,6 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
     event = {**event, "at": time.time()}
     for group in groups:
         try:
-            async_to_sync(layer.group_send)(group, event)
+            call_on_server_loop(layer.group_send, group, event)
         except Exception:  # the credentials did end; an open socket finds out at a send
             logger.exception("Could not close the sockets of %s", group)

@@ -206,6 +206,8 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.ModelBackend"]
 
 # The real-time seam's speed tricks (core/realtime/, docs/architecture.md), each switchable here
 # so that the benchmark can show what it buys. All on by default.
+# The sockets' queries run on a thread of core.realtime's own, not asgiref's shared one (db.py).
+REALTIME_OWN_DATABASE_THREAD = env_bool("REALTIME_OWN_DATABASE_THREAD", True)
 # Keep the sockets' database-thread connection between calls (core/realtime/db.py).
 REALTIME_KEEP_CONNECTION = env_bool("REALTIME_KEEP_CONNECTION", True)
 # Most chat messages stored per trip to the database thread; 1 = no batching (batcher.py).

@@ -8,7 +8,7 @@ When the committing code runs on the sockets' database thread (core.realtime.db)
 handed back to the server's event loop and leave through one outbox per loop
 (settings.REALTIME_OUTBOX): in commit order, and the database thread never waits on the channel
 layer (a Redis round trip per group per event). Elsewhere (an HTTP request, a command) they are
-sent there and then with `async_to_sync`.
+sent there and then (`core.realtime.db.call_on_server_loop`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import logging
 import weakref
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
-from core.realtime.db import server_loop
+from core.realtime.db import call_on_server_loop, server_loop
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def broadcast(events: list[Event]) -> None:
         # call_soon_threadsafe keeps the callbacks' order, so the outbox keeps commit order.
         loop.call_soon_threadsafe(_enqueue, loop, events)
         return
-    async_to_sync(_send_all)(layer, events)
+    call_on_server_loop(_send_all, layer, events)
 
 
 async def _send_all(layer: Any, events: list[Event]) -> None:

@@ -1,6 +1,12 @@
-"""core/realtime/db.py: the consumers' database thread keeps one connection, and drops a bad one."""
+"""core/realtime/db.py: the sockets' database thread runs calls in order, keeps one connection,
+and drops a bad one."""
 
 from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -70,3 +76,95 @@ async def test_an_idle_connection_the_server_dropped_is_replaced(monkeypatch):
     await terminate(pid)
     monkeypatch.setattr(db, "IDLE_CHECK", 0.0)
     assert await backend_pid() != pid  # the terminated connection would raise
+
+
+# ---- The thread itself -----------------------------------------------------------------------
+
+caller = contextvars.ContextVar("caller", default="nobody")
+
+
+@db.on_database_thread
+def where_and_who(pause: float = 0.0) -> tuple[int, str, str]:
+    time.sleep(pause)
+    return threading.get_ident(), threading.current_thread().name, caller.get()
+
+
+async def test_calls_run_on_one_thread_of_their_own_in_the_callers_context():
+    caller.set("socket 7")
+    results = await asyncio.gather(*(where_and_who(0.01 if i == 0 else 0.0) for i in range(5)))
+    threads = {ident for ident, _, _ in results}
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads
+    assert {name for _, name, _ in results} == {"realtime-database"}
+    assert {who for _, _, who in results} == {"socket 7"}
+
+
+async def test_with_the_switch_off_calls_go_to_asgirefs_shared_thread(settings):
+    own, _, _ = await where_and_who()
+    settings.REALTIME_OWN_DATABASE_THREAD = False
+    shared, name, _ = await where_and_who()
+    assert shared != own
+    assert name != "realtime-database"
+
+
+order: list[str] = []
+
+
+@db.on_database_thread
+def slow_step(name: str) -> str:
+    time.sleep(0.05)
+    order.append(name)
+    return name
+
+
+async def test_calls_run_in_the_order_they_were_made():
+    order.clear()
+    names = [f"call {i}" for i in range(5)]
+    assert await asyncio.gather(*(slow_step(name) for name in names)) == names
+    assert order == names
+
+
+async def test_a_cancelled_caller_leaves_its_call_to_finish_and_the_thread_serves_the_next():
+    order.clear()
+    first = asyncio.ensure_future(slow_step("cancelled"))
+    await asyncio.sleep(0.01)  # running on the thread now
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await slow_step("next") == "next"
+    assert order == ["cancelled", "next"]
+
+
+@db.on_database_thread
+def raises_value_error() -> None:
+    raise ValueError("bad item")
+
+
+async def test_an_error_reaches_its_caller_only():
+    with pytest.raises(ValueError, match="bad item"):
+        await raises_value_error()
+    assert (await where_and_who())[1] == "realtime-database"
+
+
+async def loop_thread() -> int:
+    return threading.get_ident()
+
+
+@db.on_database_thread
+def reach_the_loop() -> int:
+    return db.call_on_server_loop(loop_thread)
+
+
+async def test_sync_code_on_the_thread_reaches_the_server_loop():
+    assert await reach_the_loop() == threading.get_ident()
+
+
+@db.on_database_thread
+def wait_for_the_thread_itself() -> object:
+    return db.call_on_server_loop(where_and_who)
+
+
+async def test_waiting_for_the_thread_from_the_thread_is_refused_not_a_hang():
+    with pytest.raises(RuntimeError, match="cannot wait for another"):
+        await asyncio.wait_for(wait_for_the_thread_itself(), timeout=10)
+    assert (await where_and_who())[1] == "realtime-database"

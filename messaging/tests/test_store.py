@@ -14,7 +14,7 @@ from django.db import DatabaseError, OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 
 from core.realtime import batcher as writer
-from core.realtime import store_message
+from core.realtime import on_database_thread, store_message
 from messaging import services
 from messaging.models import Message
 
@@ -34,9 +34,9 @@ def wal_frames() -> tuple[int, int]:
     return struct.unpack_from("=I", header, 16)[0], struct.unpack_from("=I", header, 96)[0]
 
 
-@sync_to_async(thread_sensitive=True)
+@on_database_thread
 def send_path_setting(pragma: str) -> int:
-    """A PRAGMA's value on the connection the send path keeps (the shared database thread)."""
+    """A PRAGMA's value on the connection the send path keeps (the sockets' database thread)."""
     return connection.connection.execute(f"PRAGMA {pragma}").fetchone()[0]
 
 

@@ -7,7 +7,14 @@ from datetime import datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Count, F, Max, Value
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
@@ -15,7 +22,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import ApiToken, User
 from conftest import make_user
-from core.prepared import PreparedInsert, PreparedQuery
+from core.prepared import PreparedInsert, PreparedQuery, kept_cursor
 from diary.models import PainEntry
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +104,41 @@ def test_another_connection_reuses_the_sql_with_its_own_converters(patient):
     assert user.pk == patient.pk
     assert isinstance(user.joined_again, datetime)
     assert len(prepared._compiled) == 1  # compiled once for the alias
+
+
+def driver_cursor(cursor):
+    """The database driver's cursor under Django's wrapper (logging or not)."""
+    return cursor.cursor
+
+
+def test_queries_share_one_driver_cursor_and_are_still_logged(patient, doctor):
+    prepared = PreparedQuery(by_name, username="\x1fsample\x1f")
+    first = driver_cursor(kept_cursor(connections[DEFAULT_DB_ALIAS]))
+    with CaptureQueriesContext(connection) as queries:
+        assert [u.pk for u in prepared.fetch(username="alice")] == [patient.pk]
+        assert [u.pk for u in prepared.fetch(username=doctor.username)] == [doctor.pk]
+    assert len(queries) == 2  # tests and debug logging see every query, as before
+    assert driver_cursor(kept_cursor(connections[DEFAULT_DB_ALIAS])) is first
+
+
+@pytest.mark.django_db(transaction=True)  # closing a connection ends the test's transaction
+def test_a_new_connection_gets_a_new_cursor(patient):
+    prepared = PreparedQuery(by_name, username="\x1fsample\x1f")
+    before = driver_cursor(kept_cursor(connections[DEFAULT_DB_ALIAS]))
+    old_driver = connections[DEFAULT_DB_ALIAS].connection
+    connection.close()  # as a database error or the end of a request does
+    (found,) = prepared.fetch(username="alice")
+    assert found.pk == patient.pk
+    assert connections[DEFAULT_DB_ALIAS].connection is not old_driver
+    assert driver_cursor(kept_cursor(connections[DEFAULT_DB_ALIAS])) is not before
+
+
+def test_an_error_on_the_kept_cursor_is_djangos_and_the_next_query_works(patient):
+    prepared = PreparedQuery(by_name, username="\x1fsample\x1f")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        kept_cursor(connections[DEFAULT_DB_ALIAS]).execute("SELECT * FROM no_such_table")
+    (found,) = prepared.fetch(username="alice")
+    assert found.pk == patient.pk
 
 
 def entry_versions(owner_id: int):

@@ -6,6 +6,8 @@
                                                   #   of 50 frames with them open
     python bench/bench_ws.py --pairs 5 --duration 5 --handshakes 100
     REDIS_URL=... python bench/bench_ws.py --floor-layer redis   # the relay on Redis too
+    python bench/bench_ws.py --pairs 1 --duration 1 --handshakes 3000 --rounds 10 \
+        --variant REALTIME_OWN_DATABASE_THREAD=0  # what one trick buys, in the same rounds
 
 Two Daphne processes on 127.0.0.1: Painmap (config.asgi, a temp SQLite file, or DATABASE_URL /
 REDIS_URL from the environment) and the floor, bench/bare_ws (a bare Channels project: no
@@ -14,7 +16,9 @@ database, no auth, Channels' in-memory layer; channels_redis's Pub/Sub on REDIS_
 
 - handshakes: open and close `--handshakes` sockets (token sockets on Painmap, 10 at a time),
   in `--rounds` rounds alternating between the servers after 100 uncounted ones; server CPU per
-  handshake, handshakes per second, and the ratio in each round.
+  handshake, handshakes per second, and the ratio in each round. With `--variant`, a second
+  Painmap process with other settings (same database) takes part in the same rounds: a trick's
+  effect is a few percent, less than the drift between two runs on this kind of machine.
 - load: each pair's two sides send alternately at the set rate; every frame carries (pair, side,
   seq, send time). Delivered vs sent at the peer, duplicates, order, latency send -> arrival at
   the peer, connect time, history-on-connect time, server CPU per message (/proc/<pid>/stat).
@@ -91,10 +95,19 @@ class Measured:
 class Server(Measured, LiveServer):
     """Painmap: the shared live Daphne (e2e/live_server.py) and the figures the benchmark reads."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        extra_env: dict[str, str] | None = None,
+        same_database_as: LiveServer | None = None,
+    ) -> None:
         # The chat's flood guard (10 frames/s per socket) would turn a fast run's frames into
         # errors; the bare relay has none, and the benchmark measures delivery: lifted.
-        super().__init__(tmp, extra_env={"CHAT_RATE_PER_SECOND": "100000"})
+        super().__init__(
+            tmp,
+            extra_env={"CHAT_RATE_PER_SECOND": "100000", **(extra_env or {})},
+            same_database_as=same_database_as,
+        )
 
 
 APP = "bench.bare_ws.asgi:application"
@@ -434,12 +447,12 @@ async def handshakes(
     servers: dict[str, tuple[Measured, list[str]]], count: int, rounds: int
 ) -> dict:
     """`count` handshakes on each server, in `rounds` alternating rounds (so that a machine
-    whose speed drifts during the run weighs on both alike); CPU per handshake, handshakes/s,
-    and the ratio of the second server to the first in each round."""
+    whose speed drifts during the run weighs on all alike); CPU per handshake, handshakes/s,
+    and the ratio of each other server to the first in each round."""
     for server, urls in servers.values():  # warm-up, not counted: first connections, caches
         await handshake_round(server, urls, min(count, WARM_UP))
     totals = {label: [0.0, 0.0, 0] for label in servers}
-    per_round: list[float] = []
+    per_round: dict[str, list[float]] = {label: [] for label in list(servers)[1:]}
     for i in range(rounds):
         share = count // rounds + (1 if i < count % rounds else 0)
         cpu_ms = {}
@@ -450,8 +463,9 @@ async def handshakes(
             total[1] += elapsed
             total[2] += failed
             cpu_ms[label] = 1000 * cpu / max(1, share - failed)
-        first, second = cpu_ms.values()
-        per_round.append(second / first if first else float("nan"))
+        first = next(iter(cpu_ms.values()))
+        for label, ratios in per_round.items():
+            ratios.append(cpu_ms[label] / first if first else float("nan"))
     figures = {}
     for label, (cpu, elapsed, failed) in totals.items():
         done = count - failed
@@ -566,9 +580,23 @@ async def main() -> None:
         help="the relay's channel layer: Channels' in-memory one (the floor of the targets), or"
         " channels_redis's Pub/Sub on REDIS_URL (what Redis costs any Channels app)",
     )
+    parser.add_argument(
+        "--variant",
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        help="handshakes also on a second Painmap process with these settings (same database),"
+        " in the same alternating rounds: what one speed trick buys, e.g."
+        " --variant REALTIME_OWN_DATABASE_THREAD=0",
+    )
     args = parser.parse_args()
     if args.floor_layer == "redis" and not os.environ.get("REDIS_URL"):
         parser.error("--floor-layer redis needs REDIS_URL")
+    variant_env: dict[str, str] = {}
+    for pair in (args.variant or "").split(","):
+        if pair.strip():
+            name, sep, value = pair.strip().partition("=")
+            if not sep or not name:
+                parser.error(f"--variant takes NAME=VALUE pairs, not {pair!r}")
+            variant_env[name] = value
     if args.saturate:
         args.pairs = 100
     args.duration = min(args.duration, 120.0)
@@ -589,7 +617,11 @@ async def main() -> None:
         server, bare = Server(Path(tmp)), BareServer(Path(tmp), floor_redis)
         server.start()
         bare.start()
+        variant, variant_label = None, ",".join(f"{k}={v}" for k, v in variant_env.items())
         try:
+            if variant_env:
+                variant = Server(Path(tmp), extra_env=variant_env, same_database_as=server)
+                variant.start()
             prefix = f"b{uuid.uuid4().hex[:5]}u"
             users = create_users(server, args.pairs, prefix)
             # Users without history for handshakes and idle sockets (+1 pair for the burst).
@@ -605,21 +637,29 @@ async def main() -> None:
 
             chat_frame = lambda text: json.dumps({"message": text})  # noqa: E731
             if args.handshakes:
-                hs = await handshakes(
-                    {
-                        "bare relay": (bare, [relay(i)[0] for i in range(len(quiet))]),
-                        "Painmap chat (token)": (server, [chat(*u)[0] for u in quiet]),
-                    },
-                    args.handshakes,
-                    args.rounds,
-                )
+                servers = {
+                    "bare relay": (bare, [relay(i)[0] for i in range(len(quiet))]),
+                    "Painmap chat (token)": (server, [chat(*u)[0] for u in quiet]),
+                }
+                if variant is not None:
+                    urls = [chat(*u)[0].replace(base, variant.ws_url, 1) for u in quiet]
+                    servers[f"Painmap chat (token), {variant_label}"] = (variant, urls)
+                hs = await handshakes(servers, args.handshakes, args.rounds)
                 floor_hs, ours_hs = hs["bare relay"], hs["Painmap chat (token)"]
-                rounds = ", ".join(f"x{r:.2f}" for r in hs["rounds"])
-                cpu_x = ratio(ours_hs["cpu_ms"], floor_hs["cpu_ms"])
-                print(
-                    f"  vs floor          : CPU/handshake {cpu_x} (rounds: {rounds}),"
-                    f" handshakes/s {ratio(ours_hs['per_s'], floor_hs['per_s'])}"
-                )
+                for label in list(servers)[1:]:
+                    rounds = ", ".join(f"x{r:.2f}" for r in hs["rounds"][label])
+                    cpu_x = ratio(hs[label]["cpu_ms"], floor_hs["cpu_ms"])
+                    which = "" if hs[label] is ours_hs else f" ({variant_label})"
+                    print(
+                        f"  vs floor{which:10s}: CPU/handshake {cpu_x} (rounds: {rounds}),"
+                        f" handshakes/s {ratio(hs[label]['per_s'], floor_hs['per_s'])}"
+                    )
+                if variant is not None:
+                    label = f"Painmap chat (token), {variant_label}"
+                    print(
+                        f"  {variant_label} vs default: CPU/handshake"
+                        f" {ratio(hs[label]['cpu_ms'], ours_hs['cpu_ms'])}"
+                    )
             floor = await run_load(
                 bare,
                 "floor: bare Channels relay (own process)",
@@ -662,6 +702,8 @@ async def main() -> None:
                     f" burst p99 {ratio(idle['p99_ms'], idle_floor['p99_ms'])}"
                 )
         finally:
+            if variant is not None:
+                variant.stop()
             server.stop()
             bare.stop()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from django.core.cache import cache
 from django.db import connections
 from rest_framework.test import APIClient
@@ -37,7 +37,7 @@ def _close_database_thread_connections():
     # The sockets keep a connection open on their database thread (core/realtime/db.py); close
     # it after each test, as a server's exit would, or PostgreSQL refuses to drop the test
     # database ("being accessed by other users").
-    async_to_sync(close_kept_connection)()
+    close_kept_connection()
     # ... and on asgiref's shared one, where they go with REALTIME_OWN_DATABASE_THREAD off.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 

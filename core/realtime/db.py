@@ -37,6 +37,7 @@ written (core.realtime.batcher). Other connections keep SQLite's default.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import functools
@@ -101,7 +102,11 @@ def _tune_kept_connection(sender: Any, connection: BaseDatabaseWrapper, **kwargs
         connection.connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+def _settle(
+    future: asyncio.Future[Any] | concurrent.futures.Future[Any],
+    result: Any,
+    error: BaseException | None,
+) -> None:
     if future.done():  # the caller was cancelled: nobody waits for this
         return
     if error is None:
@@ -139,6 +144,17 @@ class DatabaseThread:
         self._calls.put((loop, future, contextvars.copy_context(), func, args))
         return future
 
+    def run[R](self, func: Callable[..., R], *args: Any) -> R:
+        """`func(*args)` on the thread, from sync code on another thread (the end of a test, a
+        server's exit), waiting for it."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("A database-thread call cannot wait for another one.")
+        if self._thread is None:
+            self._start_thread()
+        done: concurrent.futures.Future[R] = concurrent.futures.Future()
+        self._calls.put((None, done, contextvars.copy_context(), func, args))
+        return done.result()
+
     def _start_thread(self) -> None:
         with self._start:
             if self._thread is None:
@@ -152,8 +168,11 @@ class DatabaseThread:
                 outcome = (context.run(func, *args), None)
             except BaseException as error:  # handed to the caller, whatever it is
                 outcome = (None, error)
-            with contextlib.suppress(RuntimeError):  # that loop closed meanwhile: nobody waits
-                loop.call_soon_threadsafe(_settle, future, *outcome)
+            if loop is None:  # run(): a thread waits
+                _settle(future, *outcome)
+            else:
+                with contextlib.suppress(RuntimeError):  # that loop closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, future, *outcome)
             del loop, future, context, func, args, outcome  # no reference kept while idle
 
 
@@ -220,7 +239,7 @@ def checkpoint() -> None:
         connection.close()
 
 
-@on_database_thread
 def close_kept_connection() -> None:
-    """Close the database thread's connection (a server's exit, the end of a test)."""
-    connections.close_all()
+    """Close the database thread's connection (a server's exit, the end of a test), from sync
+    code on another thread."""
+    _thread.run(connections.close_all)

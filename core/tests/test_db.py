@@ -168,3 +168,10 @@ async def test_waiting_for_the_thread_from_the_thread_is_refused_not_a_hang():
     with pytest.raises(RuntimeError, match="cannot wait for another"):
         await asyncio.wait_for(wait_for_the_thread_itself(), timeout=10)
     assert (await where_and_who())[1] == "realtime-database"
+
+
+async def test_sync_code_elsewhere_closes_the_kept_connection():
+    """What a test's teardown or a server's exit does, from a thread that is not the loop's."""
+    assert await connection_after_a_query() is not None
+    await asyncio.to_thread(db.close_kept_connection)
+    assert await current_connection() is None

@@ -618,8 +618,9 @@ async def main() -> None:
         server.start()
         bare.start()
         variant, variant_label = None, ",".join(f"{k}={v}" for k, v in variant_env.items())
+        variant_name = f"Painmap chat (token), {variant_label}"
         try:
-            if variant_env:
+            if variant_env and args.handshakes:  # the variant takes part in handshakes only
                 variant = Server(Path(tmp), extra_env=variant_env, same_database_as=server)
                 variant.start()
             prefix = f"b{uuid.uuid4().hex[:5]}u"
@@ -643,7 +644,7 @@ async def main() -> None:
                 }
                 if variant is not None:
                     urls = [chat(*u)[0].replace(base, variant.ws_url, 1) for u in quiet]
-                    servers[f"Painmap chat (token), {variant_label}"] = (variant, urls)
+                    servers[variant_name] = (variant, urls)
                 hs = await handshakes(servers, args.handshakes, args.rounds)
                 floor_hs, ours_hs = hs["bare relay"], hs["Painmap chat (token)"]
                 for label in list(servers)[1:]:
@@ -655,10 +656,9 @@ async def main() -> None:
                         f" handshakes/s {ratio(hs[label]['per_s'], floor_hs['per_s'])}"
                     )
                 if variant is not None:
-                    label = f"Painmap chat (token), {variant_label}"
                     print(
                         f"  {variant_label} vs default: CPU/handshake"
-                        f" {ratio(hs[label]['cpu_ms'], ours_hs['cpu_ms'])}"
+                        f" {ratio(hs[variant_name]['cpu_ms'], ours_hs['cpu_ms'])}"
                     )
             floor = await run_load(
                 bare,

@@ -135,31 +135,33 @@ class DatabaseThread:
         """`func(*args)` on the thread, in a copy of the caller's context; its result (or
         error) comes back as the returned future's, on `loop`. Cancelling the future leaves
         the call to finish (a query cannot be stopped half-way) and drops its result."""
-        if _thread_waits.get():
-            # The thread waits for this coroutine, which would wait for the thread: for ever.
-            raise RuntimeError("A database-thread call cannot wait for another one.")
-        if self._thread is None:
-            self._start_thread()
         future = loop.create_future()
-        self._calls.put((loop, future, contextvars.copy_context(), func, args))
+        self._put(_thread_waits.get(), loop, future, func, args)
         return future
 
     def run[R](self, func: Callable[..., R], *args: Any) -> R:
-        """`func(*args)` on the thread, from sync code on another thread (the end of a test, a
-        server's exit), waiting for it."""
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("A database-thread call cannot wait for another one.")
-        if self._thread is None:
-            self._start_thread()
+        """`func(*args)` on the thread, from sync code on another thread (the end of a test),
+        waiting for it."""
         done: concurrent.futures.Future[R] = concurrent.futures.Future()
-        self._calls.put((None, done, contextvars.copy_context(), func, args))
+        self._put(threading.current_thread() is self._thread, None, done, func, args)
         return done.result()
 
-    def _start_thread(self) -> None:
-        with self._start:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
+    def _put(
+        self,
+        would_deadlock: bool,
+        loop: asyncio.AbstractEventLoop | None,
+        future: asyncio.Future[Any] | concurrent.futures.Future[Any],
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+    ) -> None:
+        if would_deadlock:  # the thread waits for this caller, which would wait for the thread
+            raise RuntimeError("A database-thread call cannot wait for another one.")
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                    self._thread.start()
+        self._calls.put((loop, future, contextvars.copy_context(), func, args))
 
     def _run(self) -> None:
         while True:
@@ -240,6 +242,6 @@ def checkpoint() -> None:
 
 
 def close_kept_connection() -> None:
-    """Close the database thread's connection (a server's exit, the end of a test), from sync
-    code on another thread."""
+    """Close the database thread's connection (the end of a test), from sync code on another
+    thread."""
     _thread.run(connections.close_all)

@@ -125,7 +125,7 @@ def test_a_form_error_is_in_russian(client, patient):
     assert "Это время ещё не наступило" in html
 
 
-def test_the_cached_entry_list_is_kept_per_language(client, patient):
+def test_the_cached_entry_list_is_kept_per_language(client, patient, midday):
     """The list's days are cached by the diary's version: English first must not answer the
     Russian page (nor the other way round)."""
     record(patient, description="колено после лестницы")
